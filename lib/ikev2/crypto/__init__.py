@@ -1,0 +1,58 @@
+# The crypto facade.  backend() returns a module with one interface:
+#
+#   NAME                                   "host", "mpy" or "pure"
+#   aes_cbc_encrypt(key, iv, data)         no padding; len(data) % 16 == 0
+#   aes_cbc_decrypt(key, iv, data)
+#   aes_ecb(key) -> f(data)                ECB over whole blocks
+#   aes_gcm_seal(key, nonce, aad, pt)      -> ct | 16-byte tag
+#   aes_gcm_open(key, nonce, aad, ct_tag)  -> pt, or None if the tag fails
+#   sha256(data)
+#   hmac_sha256(key, data)
+#   ct_eq(a, b)                            constant-time comparison
+#   dh_public(group, priv) / dh_shared(group, priv, peer)  (see dh.py)
+#
+# Backends:
+#   host  CPython with the `cryptography` package (OpenSSL)
+#   mpy   MicroPython: cryptolib (hardware AES on ESP32) and hashlib;
+#         GCM, X25519, P-256 and MODP from the pure-Python code
+#   pure  pure Python everywhere (AES too); the fallback and the reference
+import sys
+
+NAMES = ("host", "mpy", "pure")
+
+
+def _load(name):
+    if name == "host":
+        from . import host as b
+    elif name == "mpy":
+        from . import mpy as b
+    elif name == "pure":
+        from . import pure as b
+    else:
+        from ..errors import ConfigError
+
+        raise ConfigError("unknown crypto backend %r (use one of %s)"
+                          % (name, ", ".join(NAMES)))
+    return b
+
+
+def backend(name=None):
+    # None picks the best one this runtime has, falling back to pure.
+    if name is not None:
+        return _load(name)
+    first = "mpy" if sys.implementation.name == "micropython" else "host"
+    try:
+        return _load(first)
+    except ImportError:
+        return _load("pure")
+
+
+def available():
+    out = []
+    for n in NAMES:
+        try:
+            _load(n)
+            out.append(n)
+        except ImportError:
+            pass
+    return out

@@ -1,0 +1,119 @@
+# Diffie-Hellman for IKE: group 14 (MODP-2048, RFC 3526), group 19
+# (ECP-256, RFC 5903) and group 31 (Curve25519, RFC 8031).
+#
+# Private values come from an injectable rng(n) -> n random bytes.  Key
+# exchange data and shared secrets use the IKE encodings:
+#   14: g^x mod p, 256 bytes big-endian; secret likewise
+#   19: x | y, 64 bytes; secret is the x coordinate, 32 bytes
+#   31: 32-byte u-coordinate; secret 32 bytes, all-zero is refused
+#
+# dh_public/dh_shared here are the pure-Python versions (used by the mpy
+# and pure backends); the host backend has its own on OpenSSL.
+from ..errors import CryptoError, ConfigError
+
+GROUPS = (14, 19, 31)
+KE_LEN = {14: 256, 19: 64, 31: 32}
+
+# RFC 3526 section 3: p = 2^2048 - 2^1984 - 1 + 2^64 * { [2^1918 pi] + 124476 }
+MODP2048_P = int.from_bytes(bytes.fromhex(
+    "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD1"
+    "29024E088A67CC74020BBEA63B139B22514A08798E3404DD"
+    "EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245"
+    "E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED"
+    "EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3D"
+    "C2007CB8A163BF0598DA48361C55D39A69163FA8FD24CF5F"
+    "83655D23DCA3AD961C62F356208552BB9ED529077096966D"
+    "670C354E4ABC9804F1746C08CA18217C32905E462E36CE3B"
+    "E39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9"
+    "DE2BCBF6955817183995497CEA956AE515D2261898FA0510"
+    "15728E5A8AACAA68FFFFFFFFFFFFFFFF"), "big")
+MODP2048_G = 2
+# RFC 3526 rates MODP-2048 at 112 bits of strength; the exponent must have
+# at least twice that (NIST SP 800-56A).  We use 256 bits with the top bit
+# set, so every exponent is exactly 256 bits long.
+MODP_EXP_BITS = 256
+MODP_STRENGTH = 112
+
+
+def check_group(group):
+    if group not in KE_LEN:
+        raise ConfigError("unsupported DH group %r (use 14, 19 or 31)"
+                          % (group,))
+
+
+def new_private(group, rng):
+    check_group(group)
+    if group == 31:
+        return bytes(rng(32))
+    if group == 19:
+        from .p256 import N
+
+        while True:  # rejection sampling: uniform in [1, N-1]
+            k = bytes(rng(32))
+            v = int.from_bytes(k, "big")
+            if 1 <= v < N:
+                return k
+    x = bytearray(rng(MODP_EXP_BITS // 8))
+    x[0] |= 0x80
+    return bytes(x)
+
+
+def dh_public(group, priv):
+    check_group(group)
+    if group == 31:
+        from .x25519 import x25519, BASE
+
+        return x25519(priv, BASE)
+    if group == 19:
+        from . import p256
+
+        return p256.encode_point(p256.mul_base(int.from_bytes(priv, "big")))
+    return pow(MODP2048_G, int.from_bytes(priv, "big"), MODP2048_P).to_bytes(
+        256, "big")
+
+
+def check_peer(group, peer):
+    check_group(group)
+    if len(peer) != KE_LEN[group]:
+        raise CryptoError("group %d key exchange data is %d bytes, not %d"
+                          % (group, len(peer), KE_LEN[group]))
+    if group == 14:
+        y = int.from_bytes(peer, "big")
+        # RFC 6989: 1 < y < p-1
+        if not 1 < y < MODP2048_P - 1:
+            raise CryptoError("invalid MODP public value")
+
+
+def dh_shared(group, priv, peer):
+    check_peer(group, peer)
+    if group == 31:
+        from .x25519 import x25519
+
+        s = x25519(priv, peer)
+        if s == bytes(32):
+            raise CryptoError("X25519 shared secret is zero")
+        return s
+    if group == 19:
+        from . import p256
+
+        try:
+            pt = p256.decode_point(peer)
+            return p256.encode_point(
+                p256.mul(int.from_bytes(priv, "big"), pt))[:32]
+        except ValueError as e:
+            raise CryptoError("invalid ECP-256 public value (%s)" % e)
+    x = int.from_bytes(priv, "big")
+    return pow(int.from_bytes(peer, "big"), x, MODP2048_P).to_bytes(256, "big")
+
+
+class DH:
+    # One ephemeral key pair: .group, .public (the KE payload data) and
+    # .shared(peer_ke_data) -> g^ir.
+    def __init__(self, backend, group, rng):
+        self.b = backend
+        self.group = group
+        self._priv = new_private(group, rng)
+        self.public = backend.dh_public(group, self._priv)
+
+    def shared(self, peer):
+        return self.b.dh_shared(self.group, self._priv, bytes(peer))

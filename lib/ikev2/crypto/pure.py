@@ -1,0 +1,39 @@
+# Pure-Python backend: runs anywhere (CPython or MicroPython), with no
+# native crypto but hashlib.  The reference the others are tested against,
+# and the fallback where neither cryptolib nor `cryptography` exists.
+from .aes import AES
+from . import gcm
+from .util import ct_eq, sha256, hmac_sha256  # noqa: F401 (interface)
+from .dh import dh_public, dh_shared  # noqa: F401 (interface)
+
+NAME = "pure"
+
+_cache = [None, None]
+
+
+def _aes(key):
+    # the key schedule is the slow part: keep the last one
+    if _cache[0] != key:
+        _cache[1] = AES(key)
+        _cache[0] = bytes(key)
+    return _cache[1]
+
+
+def aes_ecb(key):
+    return _aes(key).encrypt_ecb
+
+
+def aes_cbc_encrypt(key, iv, data):
+    return _aes(key).cbc_encrypt(iv, data)
+
+
+def aes_cbc_decrypt(key, iv, data):
+    return _aes(key).cbc_decrypt(iv, data)
+
+
+def aes_gcm_seal(key, nonce, aad, pt):
+    return gcm.seal(aes_ecb(key), nonce, aad, pt)
+
+
+def aes_gcm_open(key, nonce, aad, ct):
+    return gcm.open(aes_ecb(key), nonce, aad, ct)
