@@ -2,17 +2,27 @@
 # no pytest: every test_* function of every module, and the per-backend
 # ones once per backend.  Prints one line per failure and a closing line
 # "micropython: N passed, M failed".  Exit status 1 on any failure.
+#
+#   micropython host_tests/mp_runner.py [--lib DIR] [FILTER]
+# --lib DIR: import the library from DIR (e.g. build/mpy, the .mpy files)
+# FILTER: run only tests whose "module.function" contains it
 import os
 import sys
 
-CORE = __file__.rsplit("/", 1)[0] + "/core"
+CORE = (__file__.rsplit("/", 1)[0] if "/" in __file__ else ".") + "/core"
 sys.path.insert(0, CORE)
+args = sys.argv[1:]
+if args[:1] == ["--lib"]:
+    sys.path.insert(0, args[1])
+    args = args[2:]
 
 import harness  # noqa: E402
+import ikev2  # noqa: E402
 
 
-def main(argv):
-    only = argv[1] if len(argv) > 1 else ""
+def main(args):
+    only = args[0] if args else ""
+    print("micropython: library from %s" % getattr(ikev2, "__file__", "?"))
     names = sorted(n[:-3] for n in os.listdir(CORE)
                    if n.startswith("test_") and n.endswith(".py"))
     passed = failed = 0
@@ -39,4 +49,4 @@ def main(argv):
     return 1 if failed else 0
 
 
-sys.exit(main(sys.argv))
+sys.exit(main(args))

@@ -1,0 +1,31 @@
+# Entry points.  Every target installs what it needs the first time
+# (.venv with the pinned packages of requirements.txt) and reuses it later.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: all venv test mpy bench clean
+
+all: test
+
+$(STAMP): requirements.txt pyproject.toml tools/bootstrap.sh
+	@PYTHON=$(PYTHON) sh tools/bootstrap.sh $(VENV)
+	@touch $@
+
+venv: $(STAMP)
+
+# the whole suite: CPython (pytest) and MicroPython (core tests on .mpy)
+test: $(STAMP)
+	@$(BIN)/python host_tests/run.py
+
+# lib/ikev2 compiled with mpy-cross into build/mpy
+mpy: $(STAMP)
+	@$(BIN)/ikev2-mpy
+
+# cost of each primitive on both runtimes, with ratios to a same-run baseline
+bench: $(STAMP)
+	@$(BIN)/ikev2-bench
+
+clean:
+	rm -rf build .venv
