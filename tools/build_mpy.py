@@ -1,9 +1,14 @@
 # Compiles every module of lib/ikev2 to .mpy with mpy-cross, into
 # build/mpy/ikev2/ (the tree the device and `make demo` load).
+import ast
+import io
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import tokenize
 
 from . import LIB, ROOT
 
@@ -13,11 +18,88 @@ def mpy_cross():
     return exe if os.path.exists(exe) else shutil.which("mpy-cross")
 
 
+# portable host-side scripts compiled beside the library, so MicroPython
+# runs them as .mpy (`micropython -m NAME`) instead of compiling source in
+# its small heap
+SCRIPTS = ("ikev2c_run.py",)
+
+
+# --------------------------------------------------------------- const inlining
+# The library names its protocol numbers as `C.NAME` (`from . import const
+# as C`, or `from .. import const as C` in a subpackage).  On the device a
+# module global costs RAM (a qstr, a dict slot, the lookups), so before
+# compiling, every `C.NAME` is replaced by the integer that const.py gives
+# it and the import is blanked: const.py itself is never imported by the
+# compiled library.  Line numbers are kept, so tracebacks still point at the
+# source.  Only the .mpy build is rewritten; the sources run unchanged.
+_CONST_LINE = re.compile(r"^([A-Z][A-Z0-9_]*)\s*=\s*const\((.+)\)\s*(#.*)?$")
+_CONST_IMPORT = re.compile(r"^from (\.+) import const as C\s*(#.*)?$")
+
+
+def constants(path=None):
+    # NAME -> int, from const.py's `NAME = const(value)` lines
+    path = path or os.path.join(LIB, "ikev2", "const.py")
+    out = {}
+    with open(path) as f:
+        for line in f:
+            m = _CONST_LINE.match(line.strip())
+            if m:
+                v = ast.literal_eval(m.group(2))
+                if not isinstance(v, int):
+                    raise ValueError("%s: %s is not an integer" % (path, m.group(1)))
+                out[m.group(1)] = v
+    return out
+
+
+def inline_constants(text, consts, name="<module>"):
+    # -> text with every C.NAME replaced by its value and the const import
+    # blanked; unchanged if the module does not import const as C.
+    lines = text.split("\n")
+    imports = [i for i, ln in enumerate(lines) if _CONST_IMPORT.match(ln)]
+    if not imports:
+        return text
+    toks = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    edits = []  # (row, col, end_col, replacement)
+    for i, t in enumerate(toks):
+        if t.type != tokenize.NAME or t.string != "C":
+            continue
+        if t.start[0] - 1 in imports:
+            continue
+        prev = toks[i - 1] if i else None
+        if prev is not None and prev.type == tokenize.OP and prev.string == ".":
+            continue  # x.C: not ours
+        if (i + 2 >= len(toks) or toks[i + 1].string != "."
+                or toks[i + 2].type != tokenize.NAME):
+            raise ValueError("%s:%d: C used other than as C.NAME"
+                             % (name, t.start[0]))
+        attr = toks[i + 2]
+        if attr.string not in consts:
+            raise ValueError("%s:%d: C.%s is not in const.py"
+                             % (name, t.start[0], attr.string))
+        if attr.start[0] != t.start[0]:
+            raise ValueError("%s:%d: C.NAME split over lines" % (name, t.start[0]))
+        v = consts[attr.string]
+        nxt = toks[i + 3].string if i + 3 < len(toks) else ""
+        # (1).bit_length(), -(-1): parentheses where a bare literal differs
+        lit = "(%d)" % v if v < 0 or nxt == "." else str(v)
+        edits.append((t.start[0] - 1, t.start[1], attr.end[1], lit))
+    for row, col, end, rep in sorted(edits, reverse=True):
+        ln = lines[row]
+        lines[row] = ln[:col] + rep + ln[end:]
+    for i in imports:
+        lines[i] = ""
+    return "\n".join(lines)
+
+
 def sources():
     out = []
     for d, _, files in os.walk(os.path.join(LIB, "ikev2")):
         out += [os.path.join(d, f) for f in sorted(files) if f.endswith(".py")]
     return sorted(out)
+
+
+def scripts():
+    return [os.path.join(ROOT, "tools", s) for s in SCRIPTS]
 
 
 def build(dest=None, quiet=False):
@@ -27,15 +109,29 @@ def build(dest=None, quiet=False):
     if not tool:
         raise SystemExit("mpy-cross not found: run `make mpy` (it installs .venv)")
     errors = []
-    srcs = sources()
-    for src in srcs:
-        rel = os.path.relpath(src, LIB)
-        out = os.path.join(dest, rel[:-3] + ".mpy")
-        os.makedirs(os.path.dirname(out), exist_ok=True)
-        r = subprocess.run([tool, "-o", out, "-s", rel, src],
-                           capture_output=True, text=True)
-        if r.returncode:
-            errors.append((rel, (r.stderr or r.stdout).strip()))
+    srcs = sources() + scripts()
+    consts = constants()
+    with tempfile.TemporaryDirectory() as tmp:
+        for src in srcs:
+            rel = os.path.relpath(src, LIB if src.startswith(LIB + os.sep) else
+                                  os.path.dirname(src))
+            out = os.path.join(dest, rel[:-3] + ".mpy")
+            os.makedirs(os.path.dirname(out), exist_ok=True)
+            with open(src) as f:
+                text = f.read()
+            try:
+                new = inline_constants(text, consts, rel)
+            except ValueError as e:
+                errors.append((rel, str(e)))
+                continue
+            if new != text:
+                src = os.path.join(tmp, rel.replace(os.sep, "_"))
+                with open(src, "w") as f:
+                    f.write(new)
+            r = subprocess.run([tool, "-o", out, "-s", rel, src],
+                               capture_output=True, text=True)
+            if r.returncode:
+                errors.append((rel, (r.stderr or r.stdout).strip()))
     if not quiet:
         size = sum(os.path.getsize(os.path.join(d, f))
                    for d, _, fs in os.walk(dest) for f in fs if f.endswith(".mpy"))

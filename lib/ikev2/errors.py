@@ -13,6 +13,30 @@
 # The ESP hot path does not raise: it returns None and counts (see esp.py).
 
 
+# Names of the error notifies (and the common statuses) for clear error
+# messages, as ";number name" entries of one string: a dict would stay in
+# RAM for the whole session.
+_NOTIFY_NAMES = (
+    ";1 UNSUPPORTED_CRITICAL_PAYLOAD;4 INVALID_IKE_SPI;5 INVALID_MAJOR_VERSION"
+    ";7 INVALID_SYNTAX;9 INVALID_MESSAGE_ID;11 INVALID_SPI"
+    ";14 NO_PROPOSAL_CHOSEN;17 INVALID_KE_PAYLOAD;24 AUTHENTICATION_FAILED"
+    ";34 SINGLE_PAIR_REQUIRED;35 NO_ADDITIONAL_SAS;36 INTERNAL_ADDRESS_FAILURE"
+    ";37 FAILED_CP_REQUIRED;38 TS_UNACCEPTABLE;39 INVALID_SELECTORS"
+    ";43 TEMPORARY_FAILURE;44 CHILD_SA_NOT_FOUND;16384 INITIAL_CONTACT"
+    ";16388 NAT_DETECTION_SOURCE_IP;16389 NAT_DETECTION_DESTINATION_IP"
+    ";16390 COOKIE;16393 REKEY_SA;16430 IKEV2_FRAGMENTATION_SUPPORTED;")
+
+
+def notify_name(n):
+    # "AUTHENTICATION_FAILED" for 24; "NOTIFY_<n>" for numbers not listed
+    k = ";%d " % n
+    i = _NOTIFY_NAMES.find(k)
+    if i < 0:
+        return "NOTIFY_%d" % n
+    i += len(k)
+    return _NOTIFY_NAMES[i:_NOTIFY_NAMES.index(";", i)]
+
+
 class IKEError(Exception):
     pass
 
@@ -25,8 +49,6 @@ class NotifyError(ProtocolError):
     # notify: the RFC 7296 Notify Message Type; data: its notification data.
     def __init__(self, notify, msg=None, data=b""):
         if msg is None:
-            from .const import notify_name
-
             msg = notify_name(notify)
         super().__init__(msg)
         self.notify = notify

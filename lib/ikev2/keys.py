@@ -71,19 +71,15 @@ def child_keymat(c, sk_d, ni, nr, encr_len, integ_len, gir=None):
     return km[:a], km[a:b], km[b:b + encr_len], km[b + encr_len:]
 
 
-def signed_octets(c, real_message, nonce, sk_p, id_body):
-    # 2.15: <SignedOctets> = RealMessage | NonceData | prf(SK_p, RestOfIDPayload)
-    # For the initiator: RealMessage1 (its IKE_SA_INIT request), Nr, SK_pi,
-    # IDi body.  For the responder: RealMessage2, Ni, SK_pr, IDr body.
-    return real_message + nonce + c.hmac_sha256(sk_p, id_body)
-
-
 def psk_auth(c, psk, real_message, nonce, sk_p, id_body):
     # 2.15: AUTH = prf( prf(Shared Secret, "Key Pad for IKEv2"), <SignedOctets>)
+    # <SignedOctets> = RealMessage | NonceData | prf(SK_p, RestOfIDPayload)
+    # For the initiator: RealMessage1 (its IKE_SA_INIT request), Nr, SK_pi,
+    # IDi body.  For the responder: RealMessage2, Ni, SK_pr, IDr body.
     if not psk:
         raise CryptoError("empty pre-shared key")
     return c.hmac_sha256(c.hmac_sha256(psk, KEY_PAD),
-                         signed_octets(c, real_message, nonce, sk_p, id_body))
+                         real_message + nonce + c.hmac_sha256(sk_p, id_body))
 
 
 def encr_key_len(encr, keylen_bits):

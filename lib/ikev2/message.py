@@ -23,15 +23,14 @@
 # | Next Payload  |C|  RESERVED   |         Payload Length        |
 # +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 from struct import pack, unpack_from
-from .errors import DecodeError, IntegrityError, UnsupportedCriticalPayload
-from .payloads import CLASSES, Encrypted, EncryptedFragment
+from .errors import DecodeError, UnsupportedCriticalPayload
+from .payloads import Encrypted, Payload, payload_class
 from . import const as C
 
 _HDR = ">8s8sBBBBII"
-_MAX_FRAGMENTS = 32  # memory bound for reassembly
 
 
-class Message:
+class Message(Payload):
     # payloads: the payloads in order.  When encrypted is True they travel
     # inside an SK payload (or SKF fragments); cleartext holds payloads
     # that precede the SK payload (none in practice).
@@ -48,17 +47,6 @@ class Message:
         self.encrypted = encrypted
         self.unknown = []
 
-    def __eq__(self, o):
-        return type(self) is type(o) and self.__dict__ == o.__dict__
-
-    def __ne__(self, o):
-        return not self.__eq__(o)
-
-    def __repr__(self):
-        return "Message(ex=%d mid=%d flags=%#x %r%s)" % (
-            self.exchange, self.mid, self.flags, self.payloads,
-            " encrypted" if self.encrypted else "")
-
     def is_response(self):
         return bool(self.flags & C.FLAG_RESPONSE)
 
@@ -69,7 +57,18 @@ class Message:
         return None
 
     def find_all(self, cls):
-        return [p for p in self.payloads if isinstance(p, cls)]
+        out = []
+        for p in self.payloads:
+            if isinstance(p, cls):
+                out.append(p)
+        return out
+
+    def error(self):
+        # the first error Notify, or None
+        for p in self.payloads:
+            if p.TYPE == C.PT_NOTIFY and p.is_error():
+                return p
+        return None
 
     def notify(self, ntype):
         for p in self.payloads:
@@ -118,29 +117,6 @@ def encode(msg, cipher=None):
     return aad + cipher.seal(aad, inner)
 
 
-def encode_fragments(msg, cipher, max_len):
-    # RFC 7383: split an encrypted message into SKF fragments so that each
-    # datagram (IKE message, without IP/UDP headers) is at most max_len.
-    inner_first, inner = encode_chain(msg.payloads)
-    overhead = C.IKE_HEADER_LEN + 8
-    room = cipher.max_plain(max_len - overhead)
-    if room < 1:
-        raise ValueError("fragment size too small")
-    n = (len(inner) + room - 1) // room or 1
-    if n > _MAX_FRAGMENTS:
-        raise ValueError("message needs too many fragments")
-    out = []
-    for i in range(n):
-        chunk = inner[i * room:(i + 1) * room]
-        sealed = cipher.sealed_len(len(chunk))
-        total = overhead + sealed
-        aad = (msg.header(C.PT_SKF, total)
-               + pack(">BBHHH", inner_first if i == 0 else 0, 0, 8 + sealed,
-                      i + 1, n))
-        out.append(aad + cipher.seal(aad, chunk))
-    return out
-
-
 def decode_header(data):
     # -> (spi_i, spi_r, first payload, exchange, flags, mid, length)
     if len(data) < C.IKE_HEADER_LEN:
@@ -172,9 +148,11 @@ def decode_chain(data, off, end, ptype, unknown):
             if ptype == C.PT_SK:
                 out.append(Encrypted.decode(body, nxt))
             else:
+                from .frag import EncryptedFragment
+
                 out.append(EncryptedFragment.decode(body, nxt))
             return out, off
-        cls = CLASSES.get(ptype)
+        cls = payload_class(ptype)
         if cls is None:
             if crit:
                 raise UnsupportedCriticalPayload(ptype)
@@ -206,66 +184,29 @@ def decode(data, cipher=None):
         sk = pl.pop()
         if pl:
             raise DecodeError("cleartext payloads before SK")
-        inner = cipher.open(data[:off + 4], sk.body)
-        try:
-            msg.payloads, _ = decode_chain(inner, 0, len(inner), sk.inner,
-                                           msg.unknown)
-        except (IndexError, ValueError, TypeError) as e:
-            raise DecodeError("malformed encrypted payloads (%s)" % e)
-        if msg.payloads and msg.payloads[-1].TYPE in (C.PT_SK, C.PT_SKF):
-            raise DecodeError("Encrypted payload inside Encrypted payload")
-        msg.encrypted = True
+        decode_inner(msg, cipher.open(data[:off + 4], sk.body), sk.inner)
         return msg
     msg.payloads = pl
     return msg
 
 
-class Reassembler:
-    # RFC 7383 2.6: collects the fragments of one message, each verified
-    # (and decrypted) on arrival, and returns the whole Message once all
-    # are in.  Duplicates are ignored; a fragment of a different message
-    # or total restarts collection.
-    def __init__(self, cipher):
-        self.cipher = cipher
-        self.reset()
+def decode_inner(msg, inner, first):
+    # the decrypted content of SK (or of reassembled SKF fragments) into
+    # msg.payloads; an Encrypted payload may not nest (RFC 7296 3.14)
+    try:
+        msg.payloads, _ = decode_chain(inner, 0, len(inner), first, msg.unknown)
+    except (IndexError, ValueError, TypeError) as e:
+        raise DecodeError("malformed encrypted payloads (%s)" % e)
+    if msg.payloads and msg.payloads[-1].TYPE in (C.PT_SK, C.PT_SKF):
+        raise DecodeError("Encrypted payload inside Encrypted payload")
+    msg.encrypted = True
 
-    def reset(self):
-        self.key = None
-        self.parts = None
-        self.inner = 0
-        self.have = 0
 
-    def feed(self, data):
-        msg = decode(data)
-        if not msg.payloads or msg.payloads[-1].TYPE != C.PT_SKF:
-            raise DecodeError("not an Encrypted Fragment message")
-        if len(msg.payloads) != 1:
-            raise DecodeError("cleartext payloads before SKF")
-        f = msg.payloads[0]
-        if f.total > _MAX_FRAGMENTS:
-            raise DecodeError("too many fragments (%d)" % f.total)
-        # AAD/ICV input: everything before the IV
-        plain = self.cipher.open(data[:C.IKE_HEADER_LEN + 8], f.body)
-        key = (msg.spi_i, msg.spi_r, msg.exchange, msg.flags, msg.mid, f.total)
-        if key != self.key:
-            self.key = key
-            self.parts = [None] * f.total
-            self.have = 0
-        if self.parts[f.number - 1] is not None:
-            return None
-        self.parts[f.number - 1] = plain
-        self.have += 1
-        if f.number == 1:
-            self.inner = f.inner
-        if self.have < f.total:
-            return None
-        inner = b"".join(self.parts)
-        first = self.inner
-        self.reset()
-        try:
-            msg.payloads, _ = decode_chain(inner, 0, len(inner), first,
-                                           msg.unknown)
-        except (IndexError, ValueError, TypeError) as e:
-            raise DecodeError("malformed reassembled payloads (%s)" % e)
-        msg.encrypted = True
-        return msg
+def __getattr__(name):
+    # RFC 7383 fragmentation (encode_fragments, Reassembler) lives in
+    # frag.py, loaded on first use: the client never fragments.
+    if name in ("encode_fragments", "Reassembler"):
+        from . import frag
+
+        return getattr(frag, name)
+    raise AttributeError(name)

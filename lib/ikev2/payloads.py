@@ -4,7 +4,7 @@
 # encode() -> body bytes (without the 4-byte generic header) and a
 # decode(body) classmethod.  The generic header loop lives in message.py.
 # Every length is checked here; anything malformed raises DecodeError.
-from struct import pack, unpack_from
+from struct import calcsize, pack, unpack_from
 from .errors import DecodeError
 from . import const as C
 
@@ -15,13 +15,14 @@ def _need(body, n, what):
 
 
 class Payload:
+    # The base of every payload class (TYPE: its payload type number), and
+    # of the substructures and message.Message too, for equality and repr
+    # from the attributes (MicroPython and CPython both derive != from
+    # __eq__).
     TYPE = 0
 
     def __eq__(self, other):
         return type(self) is type(other) and self.__dict__ == other.__dict__
-
-    def __ne__(self, other):
-        return not self.__eq__(other)
 
     def __repr__(self):
         return "%s(%r)" % (type(self).__name__, self.__dict__)
@@ -39,6 +40,25 @@ class _Data(Payload):
     @classmethod
     def decode(cls, body):
         return cls(body)
+
+
+class _Fixed(Payload):
+    # A body of a fixed header holding one number, then data (KE, IDi/IDr,
+    # CERT/CERTREQ, AUTH): the class gives the header's struct format
+    # _FMT (the number, then reserved octets), the number's attribute name
+    # _ATTR and the name _WHAT for errors.
+    def __init__(self, n, data):
+        setattr(self, self._ATTR, n)
+        self.data = bytes(data)
+
+    def encode(self):
+        return pack(self._FMT, getattr(self, self._ATTR)) + self.data
+
+    @classmethod
+    def decode(cls, body):
+        n = calcsize(cls._FMT)
+        _need(body, n, cls._WHAT)
+        return cls(unpack_from(cls._FMT, body, 0)[0], body[n:])
 
 
 # ---------------------------------------------------------------- SA
@@ -69,7 +89,7 @@ class _Data(Payload):
 # +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 # |                   AF=0  Attribute Value                       |
 # |                   AF=1  Not Transmitted                       |
-class Transform:
+class Transform(Payload):
     # attrs: list of (type, value); an int value is sent in TV form (AF=1),
     # a bytes value in TLV form.
     def __init__(self, ttype, tid, attrs=None):
@@ -82,15 +102,6 @@ class Transform:
             if t == C.ATTR_KEY_LENGTH:
                 return v
         return None
-
-    def __eq__(self, o):
-        return type(self) is type(o) and self.__dict__ == o.__dict__
-
-    def __ne__(self, o):
-        return not self.__eq__(o)
-
-    def __repr__(self):
-        return "Transform(%d, %d, %r)" % (self.ttype, self.tid, self.attrs)
 
     def encode(self, last):
         a = bytearray()
@@ -135,26 +146,20 @@ class Transform:
         return Transform(ttype, tid, attrs), last == 3, tend
 
 
-class Proposal:
+class Proposal(Payload):
     def __init__(self, num, protocol, transforms, spi=b""):
         self.num = num
         self.protocol = protocol
         self.spi = bytes(spi)
         self.transforms = list(transforms)
 
-    def __eq__(self, o):
-        return type(self) is type(o) and self.__dict__ == o.__dict__
-
-    def __ne__(self, o):
-        return not self.__eq__(o)
-
-    def __repr__(self):
-        return "Proposal(%d, %d, %r, %r)" % (
-            self.num, self.protocol, self.transforms, self.spi)
-
     def get(self, ttype):
         # all transforms of one type, in order
-        return [t for t in self.transforms if t.ttype == ttype]
+        out = []
+        for t in self.transforms:
+            if t.ttype == ttype:
+                out.append(t)
+        return out
 
     def encode(self, last):
         n = len(self.transforms)
@@ -224,20 +229,12 @@ class SA(Payload):
 # |   Diffie-Hellman Group Num    |           RESERVED            |
 # +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 # ~                       Key Exchange Data                       ~
-class KE(Payload):
+class KE(_Fixed):
+    # KE(group, data)
     TYPE = C.PT_KE
-
-    def __init__(self, group, data):
-        self.group = group
-        self.data = bytes(data)
-
-    def encode(self):
-        return pack(">HH", self.group, 0) + self.data
-
-    @classmethod
-    def decode(cls, body):
-        _need(body, 4, "KE")
-        return cls(unpack_from(">H", body, 0)[0], body[4:])
+    _FMT = ">H2x"
+    _ATTR = "group"
+    _WHAT = "KE"
 
 
 # ---------------------------------------------------------------- IDi / IDr
@@ -245,20 +242,12 @@ class KE(Payload):
 # |   ID Type     |                 RESERVED                      |
 # +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 # ~                   Identification Data                         ~
-class _ID(Payload):
-    def __init__(self, id_type, data):
-        self.id_type = id_type
-        self.data = bytes(data)
-
-    def encode(self):
-        # This body (ID Type | RESERVED | data) is also what the AUTH
-        # computation MACs (RFC 7296 2.15, RestOfInitIDPayload).
-        return bytes((self.id_type, 0, 0, 0)) + self.data
-
-    @classmethod
-    def decode(cls, body):
-        _need(body, 4, "ID")
-        return cls(body[0], body[4:])
+class _ID(_Fixed):
+    # IDi/IDr(id_type, data).  The body (ID Type | RESERVED | data) is also
+    # what the AUTH computation MACs (RFC 7296 2.15, RestOfInitIDPayload).
+    _FMT = ">B3x"
+    _ATTR = "id_type"
+    _WHAT = "ID"
 
 
 class IDi(_ID):
@@ -269,52 +258,17 @@ class IDr(_ID):
     TYPE = C.PT_IDR
 
 
-# ---------------------------------------------------------------- CERT / CERTREQ
-# +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-# | Cert Encoding |                                               |
-# +-+-+-+-+-+-+-+-+                                               |
-# ~          Certificate Data / Certification Authority           ~
-class _Cert(Payload):
-    def __init__(self, encoding, data):
-        self.encoding = encoding
-        self.data = bytes(data)
-
-    def encode(self):
-        return bytes((self.encoding,)) + self.data
-
-    @classmethod
-    def decode(cls, body):
-        _need(body, 1, "CERT")
-        return cls(body[0], body[1:])
-
-
-class Cert(_Cert):
-    TYPE = C.PT_CERT
-
-
-class CertReq(_Cert):
-    TYPE = C.PT_CERTREQ
-
-
 # ---------------------------------------------------------------- AUTH
 # +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 # | Auth Method   |                RESERVED                       |
 # +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 # ~                      Authentication Data                      ~
-class Auth(Payload):
+class Auth(_Fixed):
+    # Auth(method, data)
     TYPE = C.PT_AUTH
-
-    def __init__(self, method, data):
-        self.method = method
-        self.data = bytes(data)
-
-    def encode(self):
-        return bytes((self.method, 0, 0, 0)) + self.data
-
-    @classmethod
-    def decode(cls, body):
-        _need(body, 4, "AUTH")
-        return cls(body[0], body[4:])
+    _FMT = ">B3x"
+    _ATTR = "method"
+    _WHAT = "AUTH"
 
 
 # ---------------------------------------------------------------- Nonce
@@ -372,7 +326,9 @@ class Delete(Payload):
 
     def __init__(self, protocol, spis=(), spi_size=None):
         self.protocol = protocol
-        self.spis = [bytes(s) for s in spis]
+        self.spis = []
+        for s in spis:
+            self.spis.append(bytes(s))
         if spi_size is None:
             # IKE SA deletes carry no SPI; ESP/AH SPIs are 4 octets
             spi_size = 0 if protocol == C.PROTO_IKE else 4
@@ -391,17 +347,17 @@ class Delete(Payload):
     def decode(cls, body):
         _need(body, 4, "Delete")
         proto, size, n = unpack_from(">BBH", body, 0)
+        if size == 0 and n:
+            # RFC 7296 3.11: no SPI size means no SPIs (an IKE SA delete);
+            # never turn a 4-byte body into 65535 empty SPIs
+            raise DecodeError("Delete: %d SPIs of size 0" % n)
         if len(body) != 4 + size * n:
             raise DecodeError("Delete: %d SPIs of %d bytes in %d bytes"
                               % (n, size, len(body) - 4))
-        spis = [bytes(body[4 + i * size:4 + (i + 1) * size]) for i in range(n)]
+        spis = []
+        for i in range(n):
+            spis.append(bytes(body[4 + i * size:4 + (i + 1) * size]))
         return cls(proto, spis, size)
-
-
-# ---------------------------------------------------------------- Vendor ID
-# ~                        Vendor ID (VID)                        ~
-class VendorID(_Data):
-    TYPE = C.PT_VENDOR
 
 
 # ---------------------------------------------------------------- TSi / TSr
@@ -418,7 +374,7 @@ class VendorID(_Data):
 # +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 # ~                         Starting Address*                     ~
 # ~                         Ending Address*                       ~
-class TrafficSelector:
+class TrafficSelector(Payload):
     def __init__(self, start, end, proto=0, sport=0, eport=65535,
                  ts_type=C.TS_IPV4_ADDR_RANGE):
         self.ts_type = ts_type
@@ -427,17 +383,6 @@ class TrafficSelector:
         self.eport = eport
         self.start = bytes(start)
         self.end = bytes(end)
-
-    def __eq__(self, o):
-        return type(self) is type(o) and self.__dict__ == o.__dict__
-
-    def __ne__(self, o):
-        return not self.__eq__(o)
-
-    def __repr__(self):
-        return "TS(%d, %d, %d-%d, %s-%s)" % (
-            self.ts_type, self.proto, self.sport, self.eport,
-            self.start.hex(), self.end.hex())
 
     def encode(self):
         if len(self.start) != len(self.end):
@@ -510,10 +455,16 @@ class CP(Payload):
 
     def __init__(self, cfg_type, attrs=()):
         self.cfg_type = cfg_type
-        self.attrs = [(t, bytes(v)) for t, v in attrs]
+        self.attrs = []
+        for t, v in attrs:
+            self.attrs.append((t, bytes(v)))
 
     def get(self, atype):
-        return [v for t, v in self.attrs if t == atype]
+        out = []
+        for t, v in self.attrs:
+            if t == atype:
+                out.append(v)
+        return out
 
     def encode(self):
         out = bytearray((self.cfg_type, 0, 0, 0))
@@ -572,42 +523,37 @@ class Encrypted(Payload):
         return cls(inner, body)
 
 
-# ---------------------------------------------------------------- SKF
-# RFC 7383 2.5:
-# +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-# | Next Payload  |C|  RESERVED   |         Payload Length        |
-# +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-# |        Fragment Number        |        Total Fragments        |
-# +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-# |                     Initialization Vector                     |
-# ~                      Encrypted content                        ~
-# ~                    Integrity Checksum Data                    ~
-# Next Payload is the first inner payload type in fragment 1, 0 elsewhere.
-class EncryptedFragment(Payload):
-    TYPE = C.PT_SKF
-
-    def __init__(self, inner, number, total, body):
-        self.inner = inner
-        self.number = number
-        self.total = total
-        self.body = bytes(body)
-
-    def encode(self):
-        return pack(">HH", self.number, self.total) + self.body
-
-    @classmethod
-    def decode(cls, body, inner=0):
-        _need(body, 4, "SKF")
-        num, total = unpack_from(">HH", body, 0)
-        if num < 1 or total < 1 or num > total:
-            raise DecodeError("SKF: fragment %d of %d" % (num, total))
-        if num != 1 and inner != 0:
-            raise DecodeError("SKF: Next Payload set in fragment %d" % num)
-        return cls(inner, num, total, body[4:])
+# payload type -> class, for the decoder loop; rare.py has the payloads a
+# PSK initiator never sends (CERT, CERTREQ, Vendor ID), loaded when one
+# arrives.  CLASSES, read from this module, has them all.
+_CLASSES = {}
+for _c in (SA, KE, IDi, IDr, Auth, Nonce, Notify, Delete, TSi, TSr, CP):
+    _CLASSES[_c.TYPE] = _c
+_RARE = (C.PT_CERT, C.PT_CERTREQ, C.PT_VENDOR)
 
 
-# payload type -> class, for the decoder loop
-CLASSES = {}
-for _c in (SA, KE, IDi, IDr, Cert, CertReq, Auth, Nonce, Notify, Delete,
-           VendorID, TSi, TSr, CP):
-    CLASSES[_c.TYPE] = _c
+def payload_class(ptype):
+    # the class that decodes payload type ptype, or None if unknown
+    if ptype in _RARE:
+        from . import rare
+
+        return rare.CLASSES[ptype]
+    return _CLASSES.get(ptype)
+
+
+def __getattr__(name):
+    # the classes of rare.py and frag.py (EncryptedFragment, RFC 7383),
+    # loaded on first use, and CLASSES
+    if name == "EncryptedFragment":
+        from .frag import EncryptedFragment
+
+        return EncryptedFragment
+    if name not in ("CLASSES", "Cert", "CertReq", "VendorID"):
+        raise AttributeError(name)
+    from . import rare
+
+    if name == "CLASSES":
+        d = dict(_CLASSES)
+        d.update(rare.CLASSES)
+        return d
+    return getattr(rare, name)

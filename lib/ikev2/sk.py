@@ -25,6 +25,7 @@ class Cipher:
                 raise ConfigError("AES-CBC needs a random source for IVs")
             self.iv_len = 16
             self.icv_len = 16
+            self.block = 16
         elif encr == C.ENCR_AES_GCM_16:
             if len(key) not in (20, 28, 36):
                 raise ConfigError("AES-GCM key must be 16/24/32 bytes + salt")
@@ -32,6 +33,7 @@ class Cipher:
                 raise ConfigError("AES-GCM takes no integrity transform")
             self.iv_len = 8
             self.icv_len = 16
+            self.block = 1  # no padding needed, only the Pad Length octet
             self.salt = key[-4:]
             key = key[:-4]
             self.counter = 0
@@ -41,25 +43,19 @@ class Cipher:
         self.ikey = bytes(ikey)
         self.rng = rng
 
-    def _pad(self, n):
-        # bytes of padding so that inner|padding|padlen fills whole blocks
-        if self.encr == C.ENCR_AES_CBC:
-            return (16 - (n + 1) % 16) % 16
-        return 0
-
+    # The padding: so that inner | padding | pad length fills whole cipher
+    # blocks, -(n + 1) % self.block bytes for n inner bytes.
     def sealed_len(self, n):
         # IV | ciphertext | ICV for n bytes of inner payloads
-        return self.iv_len + n + self._pad(n) + 1 + self.icv_len
+        return self.iv_len + n + -(n + 1) % self.block + 1 + self.icv_len
 
     def max_plain(self, room):
         # most inner bytes whose sealed form fits in room
         n = room - self.iv_len - self.icv_len
-        if self.encr == C.ENCR_AES_CBC:
-            n -= n % 16
-        return n - 1
+        return n - n % self.block - 1
 
     def seal(self, aad, inner):
-        pad = self._pad(len(inner))
+        pad = -(len(inner) + 1) % self.block
         pt = inner + bytes(pad) + bytes((pad,))
         if self.encr == C.ENCR_AES_CBC:
             iv = self.rng(16)

@@ -6,7 +6,7 @@
 #   aes_ecb(key) -> f(data)                ECB over whole blocks
 #   aes_gcm_seal(key, nonce, aad, pt)      -> ct | 16-byte tag
 #   aes_gcm_open(key, nonce, aad, ct_tag)  -> pt, or None if the tag fails
-#   sha256(data)
+#   sha256(data), sha1(data)               (SHA-1: NAT detection only)
 #   hmac_sha256(key, data)
 #   ct_eq(a, b)                            constant-time comparison
 #   dh_public(group, priv) / dh_shared(group, priv, peer)  (see dh.py)

@@ -14,25 +14,15 @@ from ..errors import CryptoError, ConfigError
 GROUPS = (14, 19, 31)
 KE_LEN = {14: 256, 19: 64, 31: 32}
 
-# RFC 3526 section 3: p = 2^2048 - 2^1984 - 1 + 2^64 * { [2^1918 pi] + 124476 }
-MODP2048_P = int.from_bytes(bytes.fromhex(
-    "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD1"
-    "29024E088A67CC74020BBEA63B139B22514A08798E3404DD"
-    "EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245"
-    "E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED"
-    "EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3D"
-    "C2007CB8A163BF0598DA48361C55D39A69163FA8FD24CF5F"
-    "83655D23DCA3AD961C62F356208552BB9ED529077096966D"
-    "670C354E4ABC9804F1746C08CA18217C32905E462E36CE3B"
-    "E39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9"
-    "DE2BCBF6955817183995497CEA956AE515D2261898FA0510"
-    "15728E5A8AACAA68FFFFFFFFFFFFFFFF"), "big")
-MODP2048_G = 2
-# RFC 3526 rates MODP-2048 at 112 bits of strength; the exponent must have
-# at least twice that (NIST SP 800-56A).  We use 256 bits with the top bit
-# set, so every exponent is exactly 256 bits long.
-MODP_EXP_BITS = 256
-MODP_STRENGTH = 112
+# Group 14's prime and parameters are in modp.py, loaded only when group 14
+# is used (its 2048-bit prime costs RAM); MODP2048_P, MODP2048_G,
+# MODP_EXP_BITS and MODP_STRENGTH are also readable from here.
+def __getattr__(name):
+    if name.startswith("MODP"):
+        from . import modp
+
+        return getattr(modp, name)
+    raise AttributeError(name)
 
 
 def check_group(group):
@@ -53,6 +43,8 @@ def new_private(group, rng):
             v = int.from_bytes(k, "big")
             if 1 <= v < N:
                 return k
+    from .modp import MODP_EXP_BITS
+
     x = bytearray(rng(MODP_EXP_BITS // 8))
     x[0] |= 0x80
     return bytes(x)
@@ -68,6 +60,8 @@ def dh_public(group, priv):
         from . import p256
 
         return p256.encode_point(p256.mul_base(int.from_bytes(priv, "big")))
+    from .modp import MODP2048_G, MODP2048_P
+
     return pow(MODP2048_G, int.from_bytes(priv, "big"), MODP2048_P).to_bytes(
         256, "big")
 
@@ -78,6 +72,8 @@ def check_peer(group, peer):
         raise CryptoError("group %d key exchange data is %d bytes, not %d"
                           % (group, len(peer), KE_LEN[group]))
     if group == 14:
+        from .modp import MODP2048_P
+
         y = int.from_bytes(peer, "big")
         # RFC 6989: 1 < y < p-1
         if not 1 < y < MODP2048_P - 1:
@@ -102,6 +98,8 @@ def dh_shared(group, priv, peer):
                 p256.mul(int.from_bytes(priv, "big"), pt))[:32]
         except ValueError as e:
             raise CryptoError("invalid ECP-256 public value (%s)" % e)
+    from .modp import MODP2048_P
+
     x = int.from_bytes(priv, "big")
     return pow(int.from_bytes(peer, "big"), x, MODP2048_P).to_bytes(256, "big")
 

@@ -10,9 +10,12 @@
 # shift with reduction by 0xE1 << 120. Multiplication by H uses Shoup's
 # 4-bit method: a 16-entry table M[v] = v(x)*H built per message and a
 # fixed 16-entry reduction table _R, processing the product one nibble at
-# a time (Horner, highest-degree nibble first). When GHASH covers 12 or
-# more blocks (~150+ bytes) an 8-bit (256-entry) table is used instead;
-# building it costs ~256 XORs but halves the per-block work.
+# a time (Horner, highest-degree nibble first). When GHASH covers 64 or
+# more blocks (~1 KB) an 8-bit (256-entry) table is used instead;
+# building it costs ~256 XORs but halves the per-block work.  The table is
+# 256 big ints (~16 KB of heap on 64-bit MicroPython, half that on an
+# ESP32), and on MicroPython it only pays for itself on long messages:
+# IKE messages (a few hundred bytes) stay with the 4-bit table.
 #
 # Supports any nonce length >= 1 (12 bytes is the fast path; others derive
 # J0 via GHASH as per the spec) and tag lengths 4..16 bytes.
@@ -38,7 +41,7 @@ _R4 = [_mulx_n(b, 4) for b in range(16)]
 _R8 = [_mulx_n(b, 8) >> 112 for b in range(256)]
 
 # Use the 8-bit table when hashing at least this many blocks.
-_BIG = 12
+_BIG = 64
 
 
 def _table(h, bits):

@@ -7,7 +7,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric import ec, x25519
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from .dh import MODP2048_G, MODP2048_P, check_group, check_peer
+from .dh import check_group, check_peer
+from .modp import MODP2048_G, MODP2048_P
 from ..errors import CryptoError
 
 NAME = "host"
@@ -48,6 +49,10 @@ def aes_gcm_open(key, nonce, aad, ct):
 
 def sha256(data):
     return hashlib.sha256(data).digest()
+
+
+def sha1(data):
+    return hashlib.sha1(data).digest()
 
 
 def hmac_sha256(key, data):

@@ -5,9 +5,7 @@ try:
     import cryptolib
 except ImportError:  # firmware before v1.21
     import ucryptolib as cryptolib
-from . import gcm
-from .util import ct_eq, sha256, hmac_sha256  # noqa: F401 (interface)
-from .dh import dh_public, dh_shared  # noqa: F401 (interface)
+from .util import ct_eq, sha1, sha256, hmac_sha256  # noqa: F401 (interface)
 
 NAME = "mpy"
 _ECB = 1
@@ -26,9 +24,29 @@ def aes_cbc_decrypt(key, iv, data):
     return cryptolib.aes(key, _CBC, iv).decrypt(data)
 
 
+# GCM is imported on first use: its tables cost heap that CBC suites
+# never need.
 def aes_gcm_seal(key, nonce, aad, pt):
+    from . import gcm
+
     return gcm.seal(aes_ecb(key), nonce, aad, pt)
 
 
 def aes_gcm_open(key, nonce, aad, ct):
+    from . import gcm
+
     return gcm.open(aes_ecb(key), nonce, aad, ct)
+
+
+# Diffie-Hellman from dh.py, imported on use: the session drops it after
+# the handshake.
+def dh_public(group, priv):
+    from .dh import dh_public
+
+    return dh_public(group, priv)
+
+
+def dh_shared(group, priv, peer):
+    from .dh import dh_shared
+
+    return dh_shared(group, priv, peer)

@@ -3,8 +3,7 @@
 # and the fallback where neither cryptolib nor `cryptography` exists.
 from .aes import AES
 from . import gcm
-from .util import ct_eq, sha256, hmac_sha256  # noqa: F401 (interface)
-from .dh import dh_public, dh_shared  # noqa: F401 (interface)
+from .util import ct_eq, sha1, sha256, hmac_sha256  # noqa: F401 (interface)
 
 NAME = "pure"
 
@@ -37,3 +36,17 @@ def aes_gcm_seal(key, nonce, aad, pt):
 
 def aes_gcm_open(key, nonce, aad, ct):
     return gcm.open(aes_ecb(key), nonce, aad, ct)
+
+
+# Diffie-Hellman from dh.py, imported on use: the session drops it after
+# the handshake.
+def dh_public(group, priv):
+    from .dh import dh_public
+
+    return dh_public(group, priv)
+
+
+def dh_shared(group, priv, peer):
+    from .dh import dh_shared
+
+    return dh_shared(group, priv, peer)

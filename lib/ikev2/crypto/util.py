@@ -16,6 +16,11 @@ def sha256(data):
     return hashlib.sha256(data).digest()
 
 
+def sha1(data):
+    # only for NAT detection hashes (RFC 7296 2.23), never for security
+    return hashlib.sha1(data).digest()
+
+
 def _xor_pad(key, byte):
     # key (64 bytes) XOR a repeated byte, through one big-int operation
     k = int.from_bytes(key, "big")

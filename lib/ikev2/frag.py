@@ -1,0 +1,114 @@
+# IKE fragmentation (RFC 7383): the Encrypted Fragment (SKF) payload,
+# splitting an encrypted message into fragments and reassembling them.
+# Loaded on first use (message.py and payloads.py forward these names):
+# the client's own messages are small enough never to need it.
+from struct import pack, unpack_from
+from . import const as C
+from .errors import DecodeError
+from .message import decode, decode_inner, encode_chain
+from .payloads import Payload, _need
+
+_MAX_FRAGMENTS = 32  # memory bound for reassembly
+
+
+# ---------------------------------------------------------------- SKF
+# RFC 7383 2.5:
+# +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+# | Next Payload  |C|  RESERVED   |         Payload Length        |
+# +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+# |        Fragment Number        |        Total Fragments        |
+# +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+# |                     Initialization Vector                     |
+# ~                      Encrypted content                        ~
+# ~                    Integrity Checksum Data                    ~
+# Next Payload is the first inner payload type in fragment 1, 0 elsewhere.
+class EncryptedFragment(Payload):
+    TYPE = C.PT_SKF
+
+    def __init__(self, inner, number, total, body):
+        self.inner = inner
+        self.number = number
+        self.total = total
+        self.body = bytes(body)
+
+    def encode(self):
+        return pack(">HH", self.number, self.total) + self.body
+
+    @classmethod
+    def decode(cls, body, inner=0):
+        _need(body, 4, "SKF")
+        num, total = unpack_from(">HH", body, 0)
+        if num < 1 or total < 1 or num > total:
+            raise DecodeError("SKF: fragment %d of %d" % (num, total))
+        if num != 1 and inner != 0:
+            raise DecodeError("SKF: Next Payload set in fragment %d" % num)
+        return cls(inner, num, total, body[4:])
+
+
+def encode_fragments(msg, cipher, max_len):
+    # RFC 7383: split an encrypted message into SKF fragments so that each
+    # datagram (IKE message, without IP/UDP headers) is at most max_len.
+    inner_first, inner = encode_chain(msg.payloads)
+    overhead = C.IKE_HEADER_LEN + 8
+    room = cipher.max_plain(max_len - overhead)
+    if room < 1:
+        raise ValueError("fragment size too small")
+    n = (len(inner) + room - 1) // room or 1
+    if n > _MAX_FRAGMENTS:
+        raise ValueError("message needs too many fragments")
+    out = []
+    for i in range(n):
+        chunk = inner[i * room:(i + 1) * room]
+        sealed = cipher.sealed_len(len(chunk))
+        total = overhead + sealed
+        aad = (msg.header(C.PT_SKF, total)
+               + pack(">BBHHH", inner_first if i == 0 else 0, 0, 8 + sealed,
+                      i + 1, n))
+        out.append(aad + cipher.seal(aad, chunk))
+    return out
+
+
+class Reassembler:
+    # RFC 7383 2.6: collects the fragments of one message, each verified
+    # (and decrypted) on arrival, and returns the whole Message once all
+    # are in.  Duplicates are ignored; a fragment of a different message
+    # or total restarts collection.
+    def __init__(self, cipher):
+        self.cipher = cipher
+        self.reset()
+
+    def reset(self):
+        self.key = None
+        self.parts = None
+        self.inner = 0
+        self.have = 0
+
+    def feed(self, data):
+        msg = decode(data)
+        if not msg.payloads or msg.payloads[-1].TYPE != C.PT_SKF:
+            raise DecodeError("not an Encrypted Fragment message")
+        if len(msg.payloads) != 1:
+            raise DecodeError("cleartext payloads before SKF")
+        f = msg.payloads[0]
+        if f.total > _MAX_FRAGMENTS:
+            raise DecodeError("too many fragments (%d)" % f.total)
+        # AAD/ICV input: everything before the IV
+        plain = self.cipher.open(data[:C.IKE_HEADER_LEN + 8], f.body)
+        key = (msg.spi_i, msg.spi_r, msg.exchange, msg.flags, msg.mid, f.total)
+        if key != self.key:
+            self.key = key
+            self.parts = [None] * f.total
+            self.have = 0
+        if self.parts[f.number - 1] is not None:
+            return None
+        self.parts[f.number - 1] = plain
+        self.have += 1
+        if f.number == 1:
+            self.inner = f.inner
+        if self.have < f.total:
+            return None
+        inner = b"".join(self.parts)
+        first = self.inner
+        self.reset()
+        decode_inner(msg, inner, first)
+        return msg

@@ -1,0 +1,366 @@
+# The sans-IO IKE SA of an initiator.  It never touches sockets, clocks or
+# randomness of its own: the driver (client.py) feeds it datagrams and the
+# time in milliseconds, and takes from it
+#   .out     datagrams to send: (bytes, destination port 500 or 4500)
+#   .events  (kind, value): "up" (info dict), "ip" (inner IPv4 packet),
+#            "down" (reason), "error" (an IKEError), "child_down"
+#   deadline()  when timeout() must be called next (ms) or None.
+#
+# Exchanges are tasks (ikeinit.py, tasks.py), one request in flight at a
+# time (window of 1, RFC 7296 2.3).  Every state change happens in this
+# file.
+from . import _collect_every, _forget, _tidy
+from . import const as C
+from . import message as M
+from .errors import IKEError, DecodeError, ProtocolError
+from .payloads import Notify, Delete
+
+IDLE = 0
+CONNECTING = 1
+ESTABLISHED = 2
+CLOSING = 3
+CLOSED = 4
+STATE_NAMES = ("idle", "connecting", "established", "closing", "closed")
+
+NON_ESP_MARKER = b"\x00\x00\x00\x00"
+KEEPALIVE = b"\xff"
+
+
+# modules only the handshake needs: IKE_SA_INIT's (ikeinit.py and the DH
+# code), dropped once it is over, then IKE_AUTH's (tasks.py)
+INIT_MODULES = ("ikev2.ikeinit", "ikev2.crypto.dh", "ikev2.crypto.x25519",
+                "ikev2.crypto.p256", "ikev2.crypto.modp")
+_HANDSHAKE = INIT_MODULES + ("ikev2.tasks",)
+
+
+def _ike_auth(s):
+    # IKE_AUTH's task, made once IKE_SA_INIT is over: its module is loaded
+    # only after IKE_SA_INIT's is dropped, and into the room it left
+    _tidy()
+    from .tasks import IkeAuth
+
+    return IkeAuth(s)
+
+
+def new_spi(rng, n):
+    # a random SPI, never zero (and never a reserved ESP value < 256)
+    while True:
+        s = bytes(rng(n))
+        if int.from_bytes(s, "big") >= 256:
+            return s
+
+
+class Session:
+    def __init__(self, cfg, crypto, rng, remote_ip, local=None):
+        # remote_ip: the gateway's IPv4 address (4 bytes); local: our
+        # (IPv4 bytes, port) when the driver knows it, else None (the NAT
+        # detection then reports a NAT, which only forces UDP encapsulation)
+        self.cfg = cfg
+        self.c = crypto
+        self.rng = rng
+        self.remote_ip = bytes(remote_ip)
+        self.local = local
+        self.state = IDLE
+        self.out = []
+        self.events = []
+        self.spi_i = new_spi(rng, 8)
+        self.spi_r = bytes(8)
+        self.natt = False
+        self.mid = 0            # our next request's message ID
+        self.peer_mid = 0       # the next request ID we expect from the peer
+        self.cached = None      # (mid, [datagrams]) our last response
+        self.tasks = []
+        self.pending = None     # the task whose request is in flight
+        self.req = None         # its datagrams
+        self.tries = 0
+        self.sent_at = self.rtx_at = None
+        self.tx = self.rx = None  # sk.Cipher per direction
+        self.keys = self.ike_suite = None
+        self.ni = self.nr = None  # the nonces
+        self.real1 = self.real2 = None  # the IKE_SA_INIT messages, for AUTH
+        self.child = None
+        self.vip = None
+        self.dns = []
+        self.ts_i = self.ts_r = None
+        self.last_tx = 0
+        self.started = None
+        self.up_ms = None
+        self.dropped = 0        # IKE datagrams ignored (bad SPI, ICV, ...)
+        self.bytes_ike = 0      # IKE bytes sent and received
+        # (every attribute is made here: MicroPython then sizes the
+        # instance's table once, while the heap is clean)
+
+    # ------------------------------------------------------------ API
+    def connect(self, now):
+        if self.state != IDLE:
+            raise ProtocolError("connect() on a %s session"
+                                % STATE_NAMES[self.state])
+        _tidy()
+        _collect_every(-1)  # not for the DH arithmetic: it keeps nothing
+        from .ikeinit import IkeInit
+
+        self.state = CONNECTING
+        self.started = now
+        self.tasks = [IkeInit(self), _ike_auth]
+        self._next(now)
+
+    def close(self, now):
+        # graceful close: Delete for the IKE SA (and with it the Child SA)
+        if self.state == ESTABLISHED:
+            self.state = CLOSING
+            self.tasks = [DeleteIke(self)]
+            if self.pending is None:
+                self._next(now)
+        elif self.state != CLOSING:
+            self._closed("closed")
+
+    def send_ip(self, pkt, now):
+        # an inner IPv4 packet for the tunnel; False if there is no Child SA
+        if self.child is None or self.state != ESTABLISHED:
+            return False
+        esp = self.child.encap(pkt)
+        if esp is None:
+            return False
+        self._emit(esp, self.cfg.natt_port, now)
+        return True
+
+    def receive(self, data, port, now):
+        if port == self.cfg.natt_port:
+            if data[:4] == NON_ESP_MARKER:
+                data = data[4:]
+            elif data == KEEPALIVE:
+                return
+            else:  # ESP
+                r = self.child.decap(data) if self.child else None
+                if r is not None and r[0] == 4:
+                    self.events.append(("ip", r[1]))
+                return
+        try:
+            self._ike(data, now)
+        except IKEError as e:
+            self._fail(e, now)
+
+    def deadline(self):
+        d = self.rtx_at
+        if self.natt and self.cfg.keepalive and self.state == ESTABLISHED:
+            k = self.last_tx + int(self.cfg.keepalive * 1000)
+            d = k if d is None or k < d else d
+        return d
+
+    def timeout(self, now):
+        if self.rtx_at is not None and now >= self.rtx_at:
+            if self.tries >= self.cfg.retransmit_tries:
+                waited = (now - self.sent_at) // 1000
+                self._fail(ProtocolError(
+                    "no response from the gateway to %s after %d "
+                    "retransmissions (%d s)" % (self.pending.NAME, self.tries,
+                                                waited)), now)
+                return
+            self.tries += 1
+            self._transmit(now)
+        if (self.natt and self.cfg.keepalive and self.state == ESTABLISHED
+                and now - self.last_tx >= int(self.cfg.keepalive * 1000)):
+            # RFC 3948 4: NAT keepalive, a single 0xFF octet
+            self._emit(KEEPALIVE, self.cfg.natt_port, now)
+
+    def info(self):
+        ch = self.child
+        return {
+            "state": STATE_NAMES[self.state],
+            "ike_spi_i": self.spi_i.hex(), "ike_spi_r": self.spi_r.hex(),
+            "ike": self.ike_suite.name() if self.keys else None,
+            "esp": ch.suite.name() if ch else None,
+            "esp_spi_in": ch.spi_in.hex() if ch else None,
+            "esp_spi_out": ch.spi_out.hex() if ch else None,
+            "virtual_ip": self.vip, "dns": self.dns, "natt": self.natt,
+            "handshake_ms": self.up_ms, "ike_bytes": self.bytes_ike,
+        }
+
+    # ------------------------------------------------------------ internals
+    def _emit(self, data, port, now):
+        self.out.append((data, port))
+        self.last_tx = now
+
+    def _frame(self, data):
+        # IKE on port 4500 carries the non-ESP marker (RFC 3948 2.2)
+        if self.natt:
+            return NON_ESP_MARKER + data, self.cfg.natt_port
+        return data, self.cfg.port
+
+    def _next(self, now):
+        # start the next queued task: build, encode and send its request
+        while self.tasks and self.pending is None:
+            t = self.tasks.pop(0)
+            if callable(t):  # made when due, see _ike_auth
+                t = t(self)
+            self._send_request(t, now)
+
+    def _send_request(self, task, now):
+        msg = M.Message(task.EXCHANGE, self.spi_i, self.spi_r, self.mid,
+                        C.FLAG_INITIATOR, task.build(), task.EXCHANGE != C.IKE_SA_INIT)
+        data = M.encode(msg, self.tx if msg.encrypted else None)
+        self.pending = task
+        self.req = [self._frame(data)]
+        self.tries = 0
+        self.sent_at = now
+        self._transmit(now)
+
+    def _transmit(self, now):
+        # first transmission and bit-identical retransmissions with
+        # exponential backoff (RFC 7296 2.1)
+        for d, p in self.req:
+            self._emit(d, p, now)
+            self.bytes_ike += len(d)
+        t = self.cfg.retransmit_timeout * (self.cfg.retransmit_base ** self.tries)
+        self.rtx_at = now + int(t * 1000)
+
+    def resend(self, task, now):
+        # a task restarts its exchange (COOKIE, INVALID_KE_PAYLOAD)
+        self.pending = None
+        self._send_request(task, now)
+
+    def _ike(self, data, now):
+        try:
+            hdr = M.decode_header(data)
+        except DecodeError:
+            self.dropped += 1
+            return
+        spi_i, spi_r, _, ex, flags, mid, _ = hdr
+        if spi_i != self.spi_i or flags & C.FLAG_INITIATOR:
+            self.dropped += 1
+            return
+        self.bytes_ike += len(data)
+        if flags & C.FLAG_RESPONSE:
+            self._response(data, spi_r, ex, mid, now)
+        else:
+            self._request(data, ex, mid, now)
+
+    def _response(self, data, spi_r, ex, mid, now):
+        t = self.pending
+        if t is None or mid != self.mid or ex != t.EXCHANGE:
+            self.dropped += 1
+            return
+        if ex == C.IKE_SA_INIT:
+            try:
+                msg = M.decode(data)
+            except DecodeError:
+                self.dropped += 1
+                return
+        else:
+            try:
+                msg = M.decode(data, self.rx)
+            except DecodeError:  # forged, corrupted: keep waiting
+                self.dropped += 1
+                return
+            if not msg.encrypted:
+                self.dropped += 1
+                return
+        if ex == C.IKE_SA_INIT and spi_r != bytes(8):
+            self.spi_r = spi_r
+        # the task may call resend() (a new request, same message ID)
+        done = t.process(msg, data, now)
+        msg = t = None  # garbage before the next request is built
+        if not done:
+            return
+        self.pending = None
+        self.req = None
+        self.rtx_at = None
+        self.mid += 1
+        self._next(now)
+
+    def _request(self, data, ex, mid, now):
+        # requests from the gateway: answer each exactly once; a
+        # retransmission gets the cached response (RFC 7296 2.2)
+        if self.rx is None:
+            self.dropped += 1
+            return
+        if self.cached and mid == self.cached[0]:
+            for d, p in self.cached[1]:
+                self._emit(d, p, now)
+            return
+        if mid != self.peer_mid:
+            self.dropped += 1
+            return
+        try:
+            msg = M.decode(data, self.rx)
+        except DecodeError:
+            self.dropped += 1
+            return
+        if not msg.encrypted:
+            self.dropped += 1
+            return
+        reply = []
+        gone = None
+        if ex == C.INFORMATIONAL:
+            for d in msg.find_all(Delete):
+                if d.protocol == C.PROTO_IKE:
+                    gone = "the gateway deleted the IKE SA"
+                elif (d.protocol == C.PROTO_ESP and self.child
+                      and self.child.spi_out in d.spis):
+                    reply.append(Delete(C.PROTO_ESP, [self.child.spi_in]))
+                    self.child = None
+                    self.events.append(("child_down", "deleted by the gateway"))
+        elif ex == C.CREATE_CHILD_SA:
+            # more Child SAs and rekeying are not supported by this
+            # initiator yet (RFC 7815 behaviour)
+            reply.append(Notify(C.N_NO_ADDITIONAL_SAS))
+        else:
+            reply.append(Notify(C.N_INVALID_SYNTAX))
+        rmsg = M.Message(ex, self.spi_i, self.spi_r, mid, C.FLAG_RESPONSE,
+                         reply if gone is None else [], True)
+        out = [self._frame(M.encode(rmsg, self.tx))]
+        self.cached = (mid, out)
+        self.peer_mid = mid + 1
+        for d, p in out:
+            self._emit(d, p, now)
+            self.bytes_ike += len(d)
+        if gone:
+            self._closed(gone)
+
+    def established(self, child, now):
+        # called by IkeAuth once the IKE SA and the first Child SA are up
+        self.child = child
+        self.state = ESTABLISHED
+        self.up_ms = now - self.started
+        self.events.append(("up", self.info()))
+        _forget(*_HANDSHAKE)
+        _collect_every(8192)
+
+    def _closed(self, reason):
+        self.state = CLOSED
+        self.child = None
+        self.tasks = []
+        self.pending = None
+        self.rtx_at = None
+        self.events.append(("down", reason))
+        _forget(*_HANDSHAKE)
+        _collect_every(8192)
+
+    def _fail(self, err, now):
+        # a fatal error: tell the gateway if an IKE SA exists (one Delete,
+        # not retransmitted), then close and report
+        if self.tx is not None and self.state not in (CLOSED, CLOSING) and \
+                not getattr(err, "peer_deleted", False):
+            msg = M.Message(C.INFORMATIONAL, self.spi_i, self.spi_r,
+                            self.mid if self.pending is None else self.mid + 1,
+                            C.FLAG_INITIATOR, [Delete(C.PROTO_IKE)], True)
+            d, p = self._frame(M.encode(msg, self.tx))
+            self._emit(d, p, now)
+        self._closed(str(err))
+        self.events.append(("error", err))
+
+
+class DeleteIke:
+    # The INFORMATIONAL exchange of a graceful close, as a task (tasks.py).
+    NAME = "INFORMATIONAL (Delete)"
+    EXCHANGE = C.INFORMATIONAL
+
+    def __init__(self, s):
+        self.s = s
+
+    def build(self):
+        return [Delete(C.PROTO_IKE)]
+
+    def process(self, msg, raw, now):
+        self.s._closed("closed by us")
+        return True
