@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: all venv test mpy bench clean
+.PHONY: all venv test demo mpy bench clean
 
 all: test
 
@@ -18,6 +18,10 @@ venv: $(STAMP)
 # the whole suite: CPython (pytest) and MicroPython (core tests on .mpy)
 test: $(STAMP)
 	@$(BIN)/python host_tests/run.py
+
+# strongSwan gateway in namespaces + the device client on MicroPython
+demo: $(STAMP)
+	@$(BIN)/python -m tools.demo
 
 # lib/ikev2 compiled with mpy-cross into build/mpy
 mpy: $(STAMP)

@@ -74,6 +74,16 @@ def main(argv=None):
     for r in mp:
         if r.get("backend") == "mpy" and r["case"] in host:
             print("  %-26s %8.1fx slower" % (r["case"], r["us"] / host[r["case"]]))
+    # the handshake against a real gateway: needs root and strongSwan
+    from .lab import CHARON
+
+    if os.geteuid() != 0 or not os.path.exists(CHARON):
+        print("\nHandshake bench skipped: it needs root and strongSwan's charon "
+              "(%s); run `make bench` as root after `make test` installed it" % CHARON)
+    else:
+        from . import bench_handshake
+
+        bench_handshake.run(3 if a.quick else 7)
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"cpython": cp, "micropython": mp}, f, indent=1)

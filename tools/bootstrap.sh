@@ -6,10 +6,28 @@
 set -e
 VENV=${1:-.venv}
 PY=${PYTHON:-python3}
+APT_UPDATED=
+apt_install() {
+    if [ "$(id -u)" != 0 ]; then
+        echo "bootstrap: not root, cannot apt-get install $*: the tests that need them will skip and say why"
+        return 0
+    fi
+    echo "bootstrap: apt-get install $*"
+    [ -n "$APT_UPDATED" ] || { apt-get update -q >/dev/null; APT_UPDATED=1; }
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >/dev/null
+}
 if ! "$PY" -c 'import ensurepip, venv' >/dev/null 2>&1; then
-    echo "bootstrap: installing python3-venv with apt-get"
-    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv
+    apt_install python3-venv
 fi
+# the gateway lab: strongSwan (charon with kernel-libipsec, swanctl) and
+# the network tools the lab and its tests use
+need=
+[ -x /usr/lib/ipsec/charon ] || need="$need strongswan-charon libcharon-extra-plugins libstrongswan-extra-plugins"
+command -v swanctl >/dev/null 2>&1 || need="$need strongswan-swanctl"
+command -v ip >/dev/null 2>&1 || need="$need iproute2"
+command -v nft >/dev/null 2>&1 || need="$need nftables"
+command -v tcpdump >/dev/null 2>&1 || need="$need tcpdump"
+[ -z "$need" ] || apt_install $need
 if [ ! -x "$VENV/bin/python" ]; then
     echo "bootstrap: creating $VENV"
     "$PY" -m venv "$VENV"
