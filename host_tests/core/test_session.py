@@ -1,0 +1,302 @@
+# The sans-IO session against a scripted responder: every path of
+# IKE_SA_INIT and IKE_AUTH, retransmission, NAT-T framing, and answers to
+# the gateway's requests.  Deterministic: seeded randomness, fake time.
+from harness import per_backend, Rng, raises
+from responder import Responder
+from ikev2 import const as C
+from ikev2 import message as M
+from ikev2.config import Config
+from ikev2.errors import NotifyError, AuthenticationFailed, ProtocolError
+from ikev2.payloads import Notify, Delete, SA
+from ikev2.session import Session, ESTABLISHED, CLOSED
+
+GW = b"\xc0\x00\x02\x01"
+
+
+def cfg(**kw):
+    d = {"gateway": "192.0.2.1", "local_id": "device.lab", "psk": "secret",
+         "remote_ts": ["198.51.100.0/24"]}
+    d.update(kw)
+    return Config(d)
+
+
+def pump(s, r, now=0, limit=20):
+    # exchange datagrams between session and responder until quiet
+    for _ in range(limit):
+        if not s.out:
+            return
+        out = s.out
+        s.out = []
+        for data, port in out:
+            if data == b"\xff":
+                continue
+            if port == 4500 and data[:4] != bytes(4):
+                continue  # ESP
+            reply = r.handle(data, port)
+            if reply is not None:
+                s.receive((bytes(4) + reply) if port == 4500 else reply, port, now)
+
+
+def connect(backend, responder=None, **kw):
+    s = Session(cfg(**kw), backend, Rng(b"init"), GW, None)
+    r = responder or Responder(backend)
+    s.connect(0)
+    pump(s, r)
+    return s, r
+
+
+def error_of(s):
+    errs = [v for k, v in s.events if k == "error"]
+    return errs[0] if errs else None
+
+
+@per_backend
+def test_happy_path_and_narrowed_ts(backend):
+    for ike, esp in (("aes128-sha256-x25519", "aes128-sha256"),
+                     ("aes256gcm16-prfsha256-ecp256", "aes256gcm16"),
+                     ("aes128-sha256-modp2048", "aes128gcm16")):
+        s, r = connect(backend, ike=ike, esp=esp)
+        assert error_of(s) is None, error_of(s)
+        assert s.state == ESTABLISHED and s.natt
+        assert s.vip == "10.99.0.7" and s.dns == ["8.8.8.8"]
+        # TSi narrowed to the virtual IP, TSr to the /24 we asked for
+        assert s.ts_i[0].start == s.ts_i[0].end == r.vip
+        assert s.child.spi_out == r.esp_spi
+        ups = [v for k, v in s.events if k == "up"]
+        assert ups and ups[0]["virtual_ip"] == "10.99.0.7"
+        # IKE_SA_INIT went to 500; IKE_AUTH to 4500 with the marker
+        init, auth = r.seen
+        assert init.exchange == C.IKE_SA_INIT and auth.exchange == C.IKE_AUTH
+        assert auth.notify(C.N_INITIAL_CONTACT) is not None
+
+
+@per_backend
+def test_cookie_retry_puts_cookie_first(backend):
+    r = Responder(backend)
+    r.cookie = b"\xc0" * 20
+    s, r = connect(backend, r)
+    assert s.state == ESTABLISHED
+    first, second = r.seen[0], r.seen[1]
+    assert second.payloads[0].TYPE == C.PT_NOTIFY
+    assert second.payloads[0].ntype == C.N_COOKIE
+    assert second.payloads[0].data == r.cookie
+    assert [p.TYPE for p in second.payloads[1:]] == [p.TYPE for p in first.payloads]
+    from ikev2.payloads import KE, Nonce
+
+    assert second.find(KE) == first.find(KE) and second.find(Nonce) == first.find(Nonce)
+    assert second.spi_i == first.spi_i and second.mid == 0
+
+
+@per_backend
+def test_invalid_ke_retries_with_allowed_group(backend):
+    r = Responder(backend)
+    r.want_group = 19
+    s, r = connect(backend, r, ike="aes128-sha256-x25519-ecp256")
+    assert s.state == ESTABLISHED
+    from ikev2.payloads import KE
+
+    assert [m.find(KE).group for m in r.seen[:2]] == [31, 19]
+
+
+@per_backend
+def test_invalid_ke_for_a_group_we_do_not_allow(backend):
+    r = Responder(backend)
+    r.want_group = 14
+    s, r = connect(backend, r, ike="aes128-sha256-x25519")
+    e = error_of(s)
+    assert isinstance(e, NotifyError) and e.notify == C.N_INVALID_KE_PAYLOAD
+    assert "group 14" in str(e) and s.state == CLOSED
+
+
+@per_backend
+def test_no_proposal_chosen_is_clear(backend):
+    r = Responder(backend)
+    r.init_error = C.N_NO_PROPOSAL_CHOSEN
+    s, r = connect(backend, r)
+    e = error_of(s)
+    assert isinstance(e, NotifyError) and e.notify == C.N_NO_PROPOSAL_CHOSEN
+    assert "NO_PROPOSAL_CHOSEN" in str(e) and "aes128-sha256-x25519" in str(e)
+    assert s.out == []  # nothing to delete: no IKE SA
+
+
+@per_backend
+def test_unoffered_choice_is_rejected(backend):
+    def swap_dh(sa):
+        for t in sa.proposals[0].transforms:
+            if t.ttype == C.TRANS_DH:
+                t.tid = C.DH_MODP2048
+
+    def add_two(sa):
+        sa.proposals[0].transforms.append(sa.proposals[0].transforms[0])
+
+    for tamper in (swap_dh, add_two):
+        r = Responder(backend)
+        r.tamper = tamper
+        s, r = connect(backend, r)
+        assert isinstance(error_of(s), ProtocolError), tamper
+        assert s.state == CLOSED
+
+
+@per_backend
+def test_authentication_failed_from_gateway(backend):
+    s, r = connect(backend, Responder(backend, psk=b"other"))
+    e = error_of(s)
+    assert isinstance(e, AuthenticationFailed)
+    assert "AUTHENTICATION_FAILED" in str(e) and "psk" in str(e)
+    assert not deleted(r)  # the responder keeps no SA: no Delete
+
+
+@per_backend
+def test_bad_gateway_auth_is_refused_and_deleted(backend):
+    r = Responder(backend)
+    r.bad_auth = True
+    s, r = connect(backend, r)
+    assert isinstance(error_of(s), AuthenticationFailed)
+    # one INFORMATIONAL Delete for the half-made IKE SA
+    assert deleted(r)
+
+
+def deleted(r):
+    d = r.seen[-1]
+    return (d.exchange == C.INFORMATIONAL and d.find(Delete) is not None
+            and d.find(Delete).protocol == C.PROTO_IKE)
+
+
+@per_backend
+def test_child_errors_are_named(backend):
+    for n, word in ((C.N_TS_UNACCEPTABLE, "TS_UNACCEPTABLE"),
+                    (C.N_INTERNAL_ADDRESS_FAILURE, "INTERNAL_ADDRESS_FAILURE"),
+                    (C.N_NO_PROPOSAL_CHOSEN, "esp proposals")):
+        r = Responder(backend)
+        r.child_error = n
+        s, r = connect(backend, r)
+        e = error_of(s)
+        assert isinstance(e, NotifyError) and e.notify == n and word in str(e)
+        assert deleted(r)  # the IKE SA is deleted
+
+
+@per_backend
+def test_widened_ts_is_rejected(backend):
+    from ikev2.payloads import TrafficSelector
+
+    r = Responder(backend)
+    r.tsr = [TrafficSelector(bytes(4), b"\xff" * 4)]
+    s, r = connect(backend, r)
+    assert isinstance(error_of(s), ProtocolError) and "widened" in str(error_of(s))
+
+
+@per_backend
+def test_missing_virtual_ip(backend):
+    r = Responder(backend)
+    r.vip = None
+    r.tsi = [__import__("ikev2.payloads").payloads.TrafficSelector(bytes(4), b"\xff" * 4)]
+    s, r = connect(backend, r)
+    e = error_of(s)
+    assert isinstance(e, NotifyError) and e.notify == C.N_INTERNAL_ADDRESS_FAILURE
+
+
+def test_retransmission_backoff_and_budget():
+    from ikev2 import crypto
+
+    s = Session(cfg(retransmit_timeout=1.0, retransmit_base=2.0, retransmit_tries=3),
+                crypto.backend(), Rng(), GW, None)
+    s.connect(0)
+    first = s.out.pop()
+    times = []
+    now = 0
+    while s.state != CLOSED and now < 100000:
+        now = s.deadline()
+        s.timeout(now)
+        for d in s.out:
+            assert d == first  # bit-identical
+            times.append(now)
+        s.out = []
+    assert times == [1000, 3000, 7000]
+    assert now == 15000
+    e = error_of(s)
+    assert isinstance(e, ProtocolError) and "no response" in str(e)
+    assert "3 retransmissions" in str(e)
+
+
+@per_backend
+def test_gateway_requests_and_keepalive(backend):
+    s, r = connect(backend)
+    s.events = []
+
+    def request(mid, payloads, ex=C.INFORMATIONAL):
+        m = M.Message(ex, s.spi_i, r.spi_r, mid, 0, payloads, True)
+        return bytes(4) + M.encode(m, r.tx)
+
+    # a liveness check gets an empty response
+    req = request(0, [])
+    s.receive(req, 4500, 100)
+    (resp, port), = s.out
+    s.out = []
+    m = M.decode(resp[4:], r.rx)
+    assert m.is_response() and m.mid == 0 and m.payloads == []
+    # its retransmission gets the same bytes, without new processing
+    s.receive(req, 4500, 200)
+    assert s.out == [(resp, 4500)]
+    s.out = []
+    # CREATE_CHILD_SA is refused politely (rekeying comes later)
+    s.receive(request(1, [Notify(C.N_REKEY_SA)], C.CREATE_CHILD_SA), 4500, 300)
+    m = M.decode(s.out.pop()[0][4:], r.rx)
+    assert m.notify(C.N_NO_ADDITIONAL_SAS) is not None
+    # NAT keepalive after 20 s of silence
+    assert s.deadline() == 300 + 20000
+    s.timeout(20300)
+    assert s.out == [(b"\xff", 4500)]
+    s.out = []
+    # the gateway deletes the IKE SA
+    s.receive(request(2, [Delete(C.PROTO_IKE)]), 4500, 400)
+    assert s.state == CLOSED and ("down", "the gateway deleted the IKE SA") in s.events
+    assert len(s.out) == 1
+
+
+@per_backend
+def test_child_delete_from_gateway(backend):
+    s, r = connect(backend)
+    ours = s.child.spi_in
+    m = M.Message(C.INFORMATIONAL, s.spi_i, r.spi_r, 0, 0,
+                  [Delete(C.PROTO_ESP, [r.esp_spi])], True)
+    s.receive(bytes(4) + M.encode(m, r.tx), 4500, 10)
+    resp = M.decode(s.out.pop()[0][4:], r.rx)
+    assert resp.find(Delete).spis == [ours]  # RFC 7296 1.4.1: our inbound SPI
+    assert s.child is None and s.state == ESTABLISHED
+
+
+@per_backend
+def test_graceful_close_sends_delete(backend):
+    s, r = connect(backend)
+    s.close(50)
+    (data, port), = s.out
+    s.out = []
+    m = M.decode(data[4:], r.rx)
+    assert m.exchange == C.INFORMATIONAL and m.find(Delete).protocol == C.PROTO_IKE
+    assert m.mid == 2
+    reply = M.encode(M.Message(C.INFORMATIONAL, s.spi_i, r.spi_r, 2,
+                               C.FLAG_RESPONSE, [], True), r.tx)
+    s.receive(bytes(4) + reply, 4500, 60)
+    assert s.state == CLOSED
+
+
+@per_backend
+def test_esp_through_the_session(backend):
+    from ikev2 import keys as K
+    from ikev2.esp import ChildSA
+    from ikev2.proposals import select, parse
+
+    s, r = connect(backend)
+    p, chosen = r.child_keys
+    offers = parse("aes128-sha256", False)
+    suite = select(SA([__import__("ikev2.payloads").payloads.Proposal(
+        1, C.PROTO_ESP, chosen, r.esp_spi)]), offers, C.PROTO_ESP)
+    km = K.child_keymat(backend, r.keys.sk_d, r.ni, r.nr, 16, 32)
+    ei, ai, er, ar = km
+    gw = ChildSA(backend, suite, r.esp_spi, s.child.spi_in, (er, ar, ei, ai), Rng(b"g"))
+    assert s.send_ip(b"\x45" + bytes(27), 10)
+    esp, port = s.out.pop()
+    assert port == 4500
+    assert gw.decap(esp) == (4, b"\x45" + bytes(27))
+    s.receive(gw.encap(b"\x45" + b"\x01" * 27), 4500, 11)
+    assert ("ip", b"\x45" + b"\x01" * 27) in s.events
