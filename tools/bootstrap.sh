@@ -22,7 +22,11 @@ fi
 # the gateway lab: strongSwan (charon with kernel-libipsec, swanctl) and
 # the network tools the lab and its tests use
 need=
-[ -x /usr/lib/ipsec/charon ] || need="$need strongswan-charon libcharon-extra-plugins libstrongswan-extra-plugins"
+P=/usr/lib/ipsec/plugins/libstrongswan
+[ -x /usr/lib/ipsec/charon ] || need="$need strongswan-charon"
+[ -e $P-kernel-libipsec.so ] || need="$need libcharon-extra-plugins"
+[ -e $P-curve25519.so ] || need="$need libstrongswan-extra-plugins"
+[ -e $P-gcm.so ] || need="$need libstrongswan-standard-plugins"
 command -v swanctl >/dev/null 2>&1 || need="$need strongswan-swanctl"
 command -v ip >/dev/null 2>&1 || need="$need iproute2"
 command -v nft >/dev/null 2>&1 || need="$need nftables"
