@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 
-from . import LIB, ROOT, build_mpy
+from . import LIB, build_mpy
 
 
 

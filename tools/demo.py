@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 
-from . import ROOT, build_mpy
+from . import build_mpy
 
 HEAP = os.environ.get("DEMO_HEAP", "110k")
 

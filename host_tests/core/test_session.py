@@ -1,7 +1,7 @@
 # The sans-IO session against a scripted responder: every path of
 # IKE_SA_INIT and IKE_AUTH, retransmission, NAT-T framing, and answers to
 # the gateway's requests.  Deterministic: seeded randomness, fake time.
-from harness import per_backend, Rng, raises
+from harness import per_backend, Rng
 from responder import Responder
 from ikev2 import const as C
 from ikev2 import message as M
