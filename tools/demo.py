@@ -60,14 +60,15 @@ def main(argv=None):
                     for i in range(1, a.count + 1)]
             got = [x["payload"] for x in recs]
             srcs = set(x["src"] for x in recs)
-            ver = subprocess.run(["swanctl", "--version"], capture_output=True,
+            ver = subprocess.run(["dpkg-query", "-W", "-f", "${Version}",
+                                  "strongswan-charon"], capture_output=True,
                                  text=True).stdout.strip()
     except LabError as e:
         sys.exit("demo: the lab failed: %s" % e)
     ok = got == want and srcs == {d["virtual_ip"]}
     print()
     print("demo summary")
-    print("  gateway            %s, charon with kernel-libipsec, PSK" % (ver or "strongSwan"))
+    print("  gateway            strongSwan %s, charon with kernel-libipsec, PSK" % ver)
     print("  IKE SA             %s  SPIs %s / %s" % (d["ike"], d["ike_spi_i"], d["ike_spi_r"]))
     print("  Child SA           %s  SPIs in %s / out %s" % (d["esp"], d["esp_spi_in"], d["esp_spi_out"]))
     print("  handshake          %d ms (IKE_SA_INIT + IKE_AUTH, %d IKE bytes)"

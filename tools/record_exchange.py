@@ -75,8 +75,9 @@ def main(argv=None):
         if r.returncode:
             sys.exit("record: the device side failed:\n" + r.stderr)
         res = json.loads(r.stdout)
-        ver = subprocess.run(["swanctl", "--version"], capture_output=True,
-                             text=True).stdout.strip()
+        ver = "strongSwan " + subprocess.run(
+            ["dpkg-query", "-W", "-f", "${Version}", "strongswan-charon"],
+            capture_output=True, text=True).stdout.strip()
     res.update({"config": cfg, "seed": a.seed, "gateway": ver,
                 "gateway_ike": kw.get("ike"), "cookies": a.cookies})
     with open(a.out, "w") as f:
