@@ -294,9 +294,13 @@ def test_esp_through_the_session(backend):
     km = K.child_keymat(backend, r.keys.sk_d, r.ni, r.nr, 16, 32)
     ei, ai, er, ar = km
     gw = ChildSA(backend, suite, r.esp_spi, s.child.spi_in, (er, ar, ei, ai), Rng(b"g"))
-    assert s.send_ip(b"\x45" + bytes(27), 10)
+    inside = b"\x45" + bytes(15) + b"\xc6\x33\x64\x02" + bytes(8)  # to 198.51.100.2
+    assert s.send_ip(inside, 10)
     esp, port = s.out.pop()
     assert port == 4500
-    assert gw.decap(esp) == (4, b"\x45" + bytes(27))
+    assert gw.decap(esp) == (4, inside)
+    # outbound policy: a destination outside the agreed TSr is not sent
+    outside = b"\x45" + bytes(15) + b"\xcb\x00\x71\x01" + bytes(8)  # 203.0.113.1
+    assert not s.send_ip(outside, 10) and s.out == [] and s.policy_drops == 1
     s.receive(gw.encap(b"\x45" + b"\x01" * 27), 4500, 11)
     assert ("ip", b"\x45" + b"\x01" * 27) in s.events

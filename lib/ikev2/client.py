@@ -310,6 +310,7 @@ class Client:
             d["esp_rx_bad_icv"] = ch.rx_bad_icv
             d["esp_rx_replay"] = ch.rx_replay
         d["ike_dropped"] = s.dropped
+        d["policy_drops"] = s.policy_drops
         return d
 
     def close(self, timeout_ms=3000):

@@ -86,6 +86,7 @@ class Session:
         self.started = None
         self.up_ms = None
         self.dropped = 0        # IKE datagrams ignored (bad SPI, ICV, ...)
+        self.policy_drops = 0   # outbound packets outside the TSr
         self.bytes_ike = 0      # IKE bytes sent and received
         # (every attribute is made here: MicroPython then sizes the
         # instance's table once, while the heap is clean)
@@ -118,11 +119,25 @@ class Session:
         # an inner IPv4 packet for the tunnel; False if there is no Child SA
         if self.child is None or self.state != ESTABLISHED:
             return False
+        if not self._outbound_ok(pkt):
+            self.policy_drops += 1
+            return False
         esp = self.child.encap(pkt)
         if esp is None:
             return False
         self._emit(esp, self.cfg.natt_port, now)
         return True
+
+    def _outbound_ok(self, pkt):
+        # RFC 4301 outbound policy: the destination must be inside the
+        # (possibly narrowed) TSr the gateway agreed to
+        if len(pkt) < 20:
+            return False
+        dst = pkt[16:20]
+        for ts in self.ts_r or ():
+            if ts.ts_type == C.TS_IPV4_ADDR_RANGE and ts.start <= dst <= ts.end:
+                return True
+        return False
 
     def receive(self, data, port, now):
         if port == self.cfg.natt_port:
