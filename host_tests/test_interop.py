@@ -179,3 +179,17 @@ def test_silent_gateway_gives_up_after_the_budget(runtime):
         rc, out, err = ikev2c(lab, cfg, runtime, "up")
         assert rc == 1 and "no response" in err and "2 retransmissions" in err
         assert time.time() - t0 < 20
+
+
+@pytest.mark.parametrize("runtime", ["cpython", "micropython"])
+def test_gateway_rekeys_the_child_sa(runtime):
+    # strongSwan rekeys the Child SA every ~3 s; every ping of the 10 s
+    # run must come back, across the rekeys
+    with _lab(rekey_time={"child": 3}, life_time=10,
+              extra_child={"rand_time": 0}) as lab:
+        rc, out, err = ikev2c(lab, device_config(lab), runtime, "ping",
+                              lab.cloud_ip, "-c", "10")
+        assert rc == 0, err
+        assert out[-1]["received"] == 10, err
+        assert err.count("Child SA rekeyed by the gateway") >= 2, err
+        assert "Traceback" not in err

@@ -234,6 +234,8 @@ def test_gateway_requests_and_keepalive(backend):
     s.out = []
     m = M.decode(resp[4:], r.rx)
     assert m.is_response() and m.mid == 0 and m.payloads == []
+    # we are the IKE SA's original initiator: I is set on responses too
+    assert m.flags == C.FLAG_RESPONSE | C.FLAG_INITIATOR
     # its retransmission gets the same bytes, without new processing
     s.receive(req, 4500, 200)
     assert s.out == [(resp, 4500)]
@@ -304,3 +306,66 @@ def test_esp_through_the_session(backend):
     assert not s.send_ip(outside, 10) and s.out == [] and s.policy_drops == 1
     s.receive(gw.encap(b"\x45" + b"\x01" * 27), 4500, 11)
     assert ("ip", b"\x45" + b"\x01" * 27) in s.events
+
+
+@per_backend
+def test_gateway_rekeys_the_child_sa(backend):
+    from ikev2 import keys as K
+    from ikev2.esp import ChildSA
+    from ikev2.payloads import (Proposal, Nonce, TSi, TSr, TrafficSelector)
+    from ikev2.proposals import Suite
+
+    s, r = connect(backend)
+    p, chosen = r.child_keys
+    suite = Suite(1, b"", C.ENCR_AES_CBC, 128, C.AUTH_HMAC_SHA2_256_128, 0, 0, 0)
+    ei, ai, er, ar = K.child_keymat(backend, r.keys.sk_d, r.ni, r.nr, 16, 32)
+    old_in = s.child.spi_in
+    gw_old = ChildSA(backend, suite, r.esp_spi, old_in, (er, ar, ei, ai), Rng(b"o"))
+    gspi, ni = b"\xee\x00\x00\x02", b"\x4e" * 32
+    req = M.Message(C.CREATE_CHILD_SA, s.spi_i, r.spi_r, 0, 0, [
+        Notify(C.N_REKEY_SA, b"", C.PROTO_ESP, r.esp_spi),
+        SA([Proposal(1, C.PROTO_ESP, chosen, gspi)]), Nonce(ni),
+        TSi([TrafficSelector(b"\xc6\x33\x64\x00", b"\xc6\x33\x64\xff")]),
+        TSr([TrafficSelector(r.vip, r.vip)])], True)
+    s.receive(bytes(4) + M.encode(req, r.tx), 4500, 100)
+    resp = M.decode(s.out.pop()[0][4:], r.rx)
+    assert resp.is_response() and resp.notify(C.N_NO_ADDITIONAL_SAS) is None
+    new_in = resp.find(SA).proposals[0].spi
+    nr = resp.find(Nonce).data
+    assert new_in != old_in and s.child.spi_in == new_in and s.child.spi_out == gspi
+    assert ("rekeyed", new_in.hex()) in s.events and s.rekeys == 1
+    # the gateway started this exchange: its keys come first in KEYMAT
+    gi, gai, gr, gar = K.child_keymat(backend, r.keys.sk_d, ni, nr, 16, 32)
+    gw_new = ChildSA(backend, suite, gspi, new_in, (gi, gai, gr, gar), Rng(b"n"))
+    inside = b"\x45" + bytes(15) + b"\xc6\x33\x64\x02" + bytes(8)
+    assert s.send_ip(inside, 101)
+    assert gw_new.decap(s.out.pop()[0]) == (4, inside)  # outbound: the new SA
+    s.events = []
+    s.receive(gw_new.encap(b"\x45new"), 4500, 102)
+    s.receive(gw_old.encap(b"\x45old"), 4500, 103)  # the old one still works
+    assert [v for k, v in s.events if k == "ip"] == [b"\x45new", b"\x45old"]
+    # the gateway deletes the old SA; we answer with its inbound SPI
+    dele = M.Message(C.INFORMATIONAL, s.spi_i, r.spi_r, 1, 0,
+                     [Delete(C.PROTO_ESP, [r.esp_spi])], True)
+    s.receive(bytes(4) + M.encode(dele, r.tx), 4500, 104)
+    assert M.decode(s.out.pop()[0][4:], r.rx).find(Delete).spis == [old_in]
+    s.events = []
+    s.receive(gw_old.encap(b"\x45late"), 4500, 105)
+    assert s.events == [] and s.child.spi_in == new_in and s.state == ESTABLISHED
+
+
+@per_backend
+def test_rekey_of_an_unknown_child_and_new_child_sas_are_refused(backend):
+    from ikev2.payloads import Proposal, Nonce
+
+    s, r = connect(backend)
+    p, chosen = r.child_keys
+    sa = SA([Proposal(1, C.PROTO_ESP, chosen, b"\xee\x00\x00\x09")])
+    for mid, pl, want in (
+            (0, [Notify(C.N_REKEY_SA, b"", C.PROTO_ESP, b"\x01\x02\x03\x04"), sa,
+                 Nonce(b"n" * 32)], C.N_CHILD_SA_NOT_FOUND),
+            (1, [sa, Nonce(b"n" * 32)], C.N_NO_ADDITIONAL_SAS)):
+        req = M.Message(C.CREATE_CHILD_SA, s.spi_i, r.spi_r, mid, 0, pl, True)
+        s.receive(bytes(4) + M.encode(req, r.tx), 4500, 10 + mid)
+        assert M.decode(s.out.pop()[0][4:], r.rx).notify(want) is not None
+    assert s.rekeys == 0 and s.state == ESTABLISHED

@@ -168,6 +168,8 @@ class Client:
                 self._say("tunnel down: %s" % v)
             elif kind == "error":
                 err = v
+            elif kind == "rekeyed":
+                self._say("Child SA rekeyed by the gateway: new inbound SPI %s" % v)
             elif kind == "child_down":
                 self._say("Child SA down: %s" % v)
         if err is not None:

@@ -87,6 +87,8 @@ class Session:
         self.up_ms = None
         self.dropped = 0        # IKE datagrams ignored (bad SPI, ICV, ...)
         self.policy_drops = 0   # outbound packets outside the TSr
+        self.old_children = []  # rekeyed Child SAs, inbound until deleted
+        self.rekeys = 0         # Child SA rekeys answered
         self.bytes_ike = 0      # IKE bytes sent and received
         # (every attribute is made here: MicroPython then sizes the
         # instance's table once, while the heap is clean)
@@ -145,8 +147,14 @@ class Session:
                 data = data[4:]
             elif data == KEEPALIVE:
                 return
-            else:  # ESP
-                r = self.child.decap(data) if self.child else None
+            else:  # ESP, on the current Child SA or one being replaced
+                ch = self.child
+                if ch is None or ch.spi_in != data[:4]:
+                    ch = None
+                    for o in self.old_children:
+                        if o.spi_in == data[:4]:
+                            ch = o
+                r = ch.decap(data) if ch else None
                 if r is not None and r[0] == 4:
                     self.events.append(("ip", r[1]))
                 return
@@ -189,6 +197,7 @@ class Session:
             "esp_spi_out": ch.spi_out.hex() if ch else None,
             "virtual_ip": self.vip, "dns": self.dns, "natt": self.natt,
             "handshake_ms": self.up_ms, "ike_bytes": self.bytes_ike,
+            "child_rekeys": self.rekeys,
         }
 
     # ------------------------------------------------------------ internals
@@ -310,18 +319,27 @@ class Session:
             for d in msg.find_all(Delete):
                 if d.protocol == C.PROTO_IKE:
                     gone = "the gateway deleted the IKE SA"
-                elif (d.protocol == C.PROTO_ESP and self.child
-                      and self.child.spi_out in d.spis):
-                    reply.append(Delete(C.PROTO_ESP, [self.child.spi_in]))
-                    self.child = None
-                    self.events.append(("child_down", "deleted by the gateway"))
+                elif d.protocol == C.PROTO_ESP:
+                    ours = []
+                    for spi in d.spis:
+                        ch = self.child_by_out(spi)
+                        if ch is not None:
+                            ours.append(ch.spi_in)
+                            self._drop_child(ch)
+                    if ours:  # RFC 7296 1.4.1: answer with our inbound SPIs
+                        reply.append(Delete(C.PROTO_ESP, ours))
         elif ex == C.CREATE_CHILD_SA:
-            # more Child SAs and rekeying are not supported by this
-            # initiator yet (RFC 7815 behaviour)
-            reply.append(Notify(C.N_NO_ADDITIONAL_SAS))
+            # the gateway rekeys a Child SA (rekey.py); new Child SAs and
+            # IKE SA rekeys are refused with NO_ADDITIONAL_SAS
+            from .rekey import answer
+
+            reply = answer(self, msg)
         else:
             reply.append(Notify(C.N_INVALID_SYNTAX))
-        rmsg = M.Message(ex, self.spi_i, self.spi_r, mid, C.FLAG_RESPONSE,
+        # the original initiator sets the I flag on everything it sends,
+        # its responses included (RFC 7296 3.1)
+        rmsg = M.Message(ex, self.spi_i, self.spi_r, mid,
+                         C.FLAG_RESPONSE | C.FLAG_INITIATOR,
                          reply if gone is None else [], True)
         out = [self._frame(M.encode(rmsg, self.tx))]
         self.cached = (mid, out)
@@ -331,6 +349,31 @@ class Session:
             self.bytes_ike += len(d)
         if gone:
             self._closed(gone)
+
+    def child_by_out(self, spi):
+        # the Child SA (current or being replaced) whose outbound SPI is spi
+        for ch in [self.child] + self.old_children:
+            if ch is not None and ch.spi_out == spi:
+                return ch
+        return None
+
+    def rekeyed(self, old, new):
+        # the new Child SA takes the outbound traffic at once; the old one
+        # keeps decrypting until the gateway deletes it (RFC 7296 2.8)
+        if old is self.child:
+            self.child = new
+        self.old_children.append(old)
+        if len(self.old_children) > 2:  # a gateway that never deletes
+            self.old_children.pop(0)
+        self.rekeys += 1
+        self.events.append(("rekeyed", new.spi_in.hex()))
+
+    def _drop_child(self, ch):
+        if ch is self.child:
+            self.child = None
+            self.events.append(("child_down", "deleted by the gateway"))
+        elif ch in self.old_children:
+            self.old_children.remove(ch)
 
     def established(self, child, now):
         # called by IkeAuth once the IKE SA and the first Child SA are up
@@ -344,6 +387,7 @@ class Session:
     def _closed(self, reason):
         self.state = CLOSED
         self.child = None
+        self.old_children = []
         self.tasks = []
         self.pending = None
         self.rtx_at = None
