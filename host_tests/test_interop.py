@@ -193,3 +193,33 @@ def test_gateway_rekeys_the_child_sa(runtime):
         assert out[-1]["received"] == 10, err
         assert err.count("Child SA rekeyed by the gateway") >= 2, err
         assert "Traceback" not in err
+
+
+LIVENESS = r'''
+import sys, json
+sys.path.insert(0, sys.argv[2])
+from ikev2.client import Client
+c = Client(json.loads(sys.argv[1]))
+c.up()
+c.run(4500)
+print(json.dumps(c.stats()))
+c.close()
+'''
+
+
+def test_liveness_checks_are_answered():
+    # an idle tunnel with dpd_delay=1: empty INFORMATIONAL requests, each
+    # answered by strongSwan, and the tunnel stays up
+    import json
+    import sys
+
+    with _lab(log_level={"default": 1, "enc": 2}) as lab:
+        cfg = device_config(lab, dpd_delay=1)
+        r = lab.run(lab.ns_device, sys.executable, "-c", LIVENESS, json.dumps(cfg),
+                    labmod.os.path.join(labmod.ROOT, "lib"), timeout=60)
+        assert r.returncode == 0, r.stderr
+        st = json.loads(r.stdout.splitlines()[-1])
+        assert st["state"] == "established" and st["liveness_checks"] >= 3
+        answered = [ln for ln in lab.charon_log().splitlines()
+                    if "generating INFORMATIONAL response" in ln]
+        assert len(answered) >= st["liveness_checks"]

@@ -369,3 +369,37 @@ def test_rekey_of_an_unknown_child_and_new_child_sas_are_refused(backend):
         s.receive(bytes(4) + M.encode(req, r.tx), 4500, 10 + mid)
         assert M.decode(s.out.pop()[0][4:], r.rx).notify(want) is not None
     assert s.rekeys == 0 and s.state == ESTABLISHED
+
+
+@per_backend
+def test_liveness_check_and_dead_gateway(backend):
+    s, r = connect(backend, dpd_delay=30, retransmit_timeout=1.0,
+                   retransmit_base=2.0, retransmit_tries=2, keepalive=0)
+    s.events = []
+    t0 = s.last_rx
+    assert s.deadline() == t0 + 30000
+    s.timeout(t0 + 29999)
+    assert s.out == []  # not yet
+    s.timeout(t0 + 30000)  # silence for dpd_delay: an empty INFORMATIONAL
+    (req, port), = s.out
+    s.out = []
+    m = M.decode(req[4:], r.rx)
+    assert m.exchange == C.INFORMATIONAL and m.payloads == [] and m.mid == 2
+    assert s.liveness_checks == 1
+    reply = M.encode(M.Message(C.INFORMATIONAL, s.spi_i, r.spi_r, 2,
+                               C.FLAG_RESPONSE, [], True), r.tx)
+    s.receive(bytes(4) + reply, 4500, t0 + 30050)
+    assert s.state == ESTABLISHED and s.deadline() == t0 + 60050
+    # then the gateway goes silent: 2 retransmissions, then it is dead
+    now = t0 + 60050
+    s.timeout(now)
+    first = s.out.pop()
+    while s.state == ESTABLISHED:
+        now = s.deadline()
+        s.timeout(now)
+        if s.state == ESTABLISHED:
+            assert s.out.pop() == first  # bit-identical retransmissions
+    s.out = []
+    e = error_of(s)
+    assert isinstance(e, ProtocolError) and "liveness" in str(e)
+    assert now - (t0 + 60050) == 1000 + 2000 + 4000 and s.state == CLOSED

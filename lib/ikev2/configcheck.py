@@ -31,6 +31,7 @@ _KEYS = (
     "retransmit_base f 1.8;"
     "retransmit_tries i 5;"
     "keepalive f 20.0;"
+    "dpd_delay f 60.0;"
     "replay_window i 64;"
     "initial_contact b 1")
 
@@ -134,6 +135,8 @@ def check(cfg, d):
                           % cfg.retransmit_tries)
     if cfg.keepalive < 0:
         raise ConfigError("keepalive: must be >= 0 (0 turns it off)")
+    if cfg.dpd_delay < 0:
+        raise ConfigError("dpd_delay: must be >= 0 (0 turns it off)")
     if cfg.replay_window < 32 or cfg.replay_window % 8 or cfg.replay_window > 4096:
         raise ConfigError("replay_window: a multiple of 8 in 32..4096")
 

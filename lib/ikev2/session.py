@@ -89,6 +89,8 @@ class Session:
         self.policy_drops = 0   # outbound packets outside the TSr
         self.old_children = []  # rekeyed Child SAs, inbound until deleted
         self.rekeys = 0         # Child SA rekeys answered
+        self.last_rx = 0        # when the gateway was last heard (ms)
+        self.liveness_checks = 0
         self.bytes_ike = 0      # IKE bytes sent and received
         # (every attribute is made here: MicroPython then sizes the
         # instance's table once, while the heap is clean)
@@ -155,6 +157,8 @@ class Session:
                         if o.spi_in == data[:4]:
                             ch = o
                 r = ch.decap(data) if ch else None
+                if r is not None:
+                    self.last_rx = now
                 if r is not None and r[0] == 4:
                     self.events.append(("ip", r[1]))
                 return
@@ -168,7 +172,15 @@ class Session:
         if self.natt and self.cfg.keepalive and self.state == ESTABLISHED:
             k = self.last_tx + int(self.cfg.keepalive * 1000)
             d = k if d is None or k < d else d
+        if self._idle():
+            k = self.last_rx + int(self.cfg.dpd_delay * 1000)
+            d = k if d is None or k < d else d
         return d
+
+    def _idle(self):
+        # established, liveness checks on, and no exchange of ours running
+        return (self.state == ESTABLISHED and self.cfg.dpd_delay > 0
+                and self.pending is None and not self.tasks)
 
     def timeout(self, now):
         if self.rtx_at is not None and now >= self.rtx_at:
@@ -181,6 +193,13 @@ class Session:
                 return
             self.tries += 1
             self._transmit(now)
+        if self._idle() and now - self.last_rx >= int(self.cfg.dpd_delay * 1000):
+            # our liveness check (RFC 7296 1.4): an empty INFORMATIONAL
+            # request; if its retransmissions run out, the gateway is
+            # declared dead (the "no response" failure above)
+            self.liveness_checks += 1
+            self.tasks.append(Liveness(self))
+            self._next(now)
         if (self.natt and self.cfg.keepalive and self.state == ESTABLISHED
                 and now - self.last_tx >= int(self.cfg.keepalive * 1000)):
             # RFC 3948 4: NAT keepalive, a single 0xFF octet
@@ -197,7 +216,7 @@ class Session:
             "esp_spi_out": ch.spi_out.hex() if ch else None,
             "virtual_ip": self.vip, "dns": self.dns, "natt": self.natt,
             "handshake_ms": self.up_ms, "ike_bytes": self.bytes_ike,
-            "child_rekeys": self.rekeys,
+            "child_rekeys": self.rekeys, "liveness_checks": self.liveness_checks,
         }
 
     # ------------------------------------------------------------ internals
@@ -281,6 +300,7 @@ class Session:
                 return
         if ex == C.IKE_SA_INIT and spi_r != bytes(8):
             self.spi_r = spi_r
+        self.last_rx = now
         # the task may call resend() (a new request, same message ID)
         done = t.process(msg, data, now)
         msg = t = None  # garbage before the next request is built
@@ -313,6 +333,7 @@ class Session:
         if not msg.encrypted:
             self.dropped += 1
             return
+        self.last_rx = now
         reply = []
         gone = None
         if ex == C.INFORMATIONAL:
@@ -380,6 +401,7 @@ class Session:
         self.child = child
         self.state = ESTABLISHED
         self.up_ms = now - self.started
+        self.last_rx = now
         self.events.append(("up", self.info()))
         _forget(*_HANDSHAKE)
         _collect_every(8192)
@@ -407,6 +429,22 @@ class Session:
             self._emit(d, p, now)
         self._closed(str(err))
         self.events.append(("error", err))
+
+
+class Liveness:
+    # An empty INFORMATIONAL request: any authenticated answer proves the
+    # gateway alive (last_rx is updated on receipt).
+    NAME = "INFORMATIONAL (liveness check)"
+    EXCHANGE = C.INFORMATIONAL
+
+    def __init__(self, s):
+        self.s = s
+
+    def build(self):
+        return []
+
+    def process(self, msg, raw, now):
+        return True
 
 
 class DeleteIke:
