@@ -225,6 +225,16 @@ class Client:
             self.step(min(left, 1000))
         return s.info()
 
+    def reconnect(self):
+        # a new IKE SA (new SPIs, INITIAL_CONTACT) once the old one is gone:
+        # deleted by the gateway, or the gateway declared dead
+        old = self.session
+        self.session = Session(self.cfg, self.c, self.rng, old.remote_ip,
+                               old.local)
+        self.down_reason = None
+        self._say("reconnecting to %s" % self.cfg.gateway)
+        self.session.connect(self._now())
+
     def _send_ip(self, pkt):
         if self.session.send_ip(pkt, self._now()):
             self.sent_packets += 1
