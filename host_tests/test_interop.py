@@ -111,6 +111,15 @@ def test_wrong_psk_is_a_clear_error_and_leaves_no_sa(runtime):
         assert _no_sas(lab)
 
 
+@pytest.mark.parametrize("psk", ["0x0123abcd", "0sQUJD", "a \"quoted\" key"])
+def test_psk_is_taken_literally(psk):
+    # swanctl would read "0x..." as hex and "0s..." as base64; the lab
+    # hands the gateway every PSK hex-encoded, so both sides use the text
+    with _lab(psk=psk) as lab:
+        rc, out, err = ikev2c(lab, device_config(lab), "cpython", "up")
+        assert rc == 0, err
+
+
 @pytest.mark.parametrize("runtime", ["cpython", "micropython"])
 def test_narrowed_traffic_selectors(runtime):
     # we ask for the whole cloud /24 and all of IPv4 for us; the gateway

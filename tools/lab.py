@@ -633,13 +633,17 @@ class Lab:
         child.update(self.extra_child)
         conn["children"] = {CHILD: child}
         conn.update(self.extra_conn)
-        top = {"connections": {CONN: conn},
-               "secrets": {"ike-lab": {"id-gw": self.gateway_id,
-                                       "id-dev": self.device_id,
-                                       "secret": '"%s"' % self.psk}}}
+        top = {"connections": {CONN: conn}, "secrets": self._secrets()}
         if self.pool:
             top["pools"] = {"labpool": {"addrs": self.pool, "dns": self.dns}}
         return "\n".join(_conf_lines(top)) + "\n"
+
+    def _secrets(self):
+        # swanctl reads a secret that starts with 0x as hex and one with 0s
+        # as base64, so a random PSK like "0xAb..." would silently change;
+        # hex-encoding it always makes the gateway use exactly self.psk
+        return {"ike-lab": {"id-gw": self.gateway_id, "id-dev": self.device_id,
+                            "secret": "0x" + self.psk.encode().hex()}}
 
     def _initiator_swanctl_conf(self):
         conn = {
@@ -655,10 +659,7 @@ class Lab:
                                  "esp_proposals": self.esp,
                                  "start_action": "none"}},
         }
-        top = {"connections": {CONN: conn},
-               "secrets": {"ike-lab": {"id-gw": self.gateway_id,
-                                       "id-dev": self.device_id,
-                                       "secret": '"%s"' % self.psk}}}
+        top = {"connections": {CONN: conn}, "secrets": self._secrets()}
         return "\n".join(_conf_lines(top)) + "\n"
 
     # ---------------------------------------------------------- up
