@@ -8,7 +8,7 @@ from ikev2 import message as M
 from ikev2.config import Config
 from ikev2.errors import NotifyError, AuthenticationFailed, ProtocolError
 from ikev2.payloads import Notify, Delete, SA
-from ikev2.session import Session, ESTABLISHED, CLOSED
+from ikev2.session import Session, ESTABLISHED, CLOSED, CLOSING
 
 GW = b"\xc0\x00\x02\x01"
 
@@ -240,10 +240,10 @@ def test_gateway_requests_and_keepalive(backend):
     s.receive(req, 4500, 200)
     assert s.out == [(resp, 4500)]
     s.out = []
-    # CREATE_CHILD_SA is refused politely (rekeying comes later)
+    # a CREATE_CHILD_SA request without an SA payload is malformed
     s.receive(request(1, [Notify(C.N_REKEY_SA)], C.CREATE_CHILD_SA), 4500, 300)
     m = M.decode(s.out.pop()[0][4:], r.rx)
-    assert m.notify(C.N_NO_ADDITIONAL_SAS) is not None
+    assert m.notify(C.N_INVALID_SYNTAX) is not None
     # NAT keepalive after 20 s of silence
     assert s.deadline() == 300 + 20000
     s.timeout(20300)
@@ -262,9 +262,14 @@ def test_child_delete_from_gateway(backend):
     m = M.Message(C.INFORMATIONAL, s.spi_i, r.spi_r, 0, 0,
                   [Delete(C.PROTO_ESP, [r.esp_spi])], True)
     s.receive(bytes(4) + M.encode(m, r.tx), 4500, 10)
-    resp = M.decode(s.out.pop()[0][4:], r.rx)
+    (resp, _), (req, _) = s.out
+    resp = M.decode(resp[4:], r.rx)
     assert resp.find(Delete).spis == [ours]  # RFC 7296 1.4.1: our inbound SPI
-    assert s.child is None and s.state == ESTABLISHED
+    # an IKE SA without a Child SA carries nothing: we close it (and the
+    # driver re-establishes the tunnel)
+    req = M.decode(req[4:], r.rx)
+    assert not req.is_response() and req.find(Delete).protocol == C.PROTO_IKE
+    assert s.child is None and s.state == CLOSING
 
 
 @per_backend
@@ -333,7 +338,7 @@ def test_gateway_rekeys_the_child_sa(backend):
     new_in = resp.find(SA).proposals[0].spi
     nr = resp.find(Nonce).data
     assert new_in != old_in and s.child.spi_in == new_in and s.child.spi_out == gspi
-    assert ("rekeyed", new_in.hex()) in s.events and s.rekeys == 1
+    assert ("rekeyed", (new_in.hex(), False)) in s.events and s.rekeys == 1
     # the gateway started this exchange: its keys come first in KEYMAT
     gi, gai, gr, gar = K.child_keymat(backend, r.keys.sk_d, ni, nr, 16, 32)
     gw_new = ChildSA(backend, suite, gspi, new_in, (gi, gai, gr, gar), Rng(b"n"))
@@ -403,3 +408,136 @@ def test_liveness_check_and_dead_gateway(backend):
     e = error_of(s)
     assert isinstance(e, ProtocolError) and "liveness" in str(e)
     assert now - (t0 + 60050) == 1000 + 2000 + 4000 and s.state == CLOSED
+
+
+def _gw_request(s, r, mid, ex, payloads, tx=None, spis=None, flags=0):
+    spi_i, spi_r = spis or (s.spi_i, r.spi_r)
+    m = M.Message(ex, spi_i, spi_r, mid, flags, payloads, True)
+    return bytes(4) + M.encode(m, tx or r.tx)
+
+
+def _last(s, rx):
+    m = M.decode(s.out.pop()[0][4:], rx)
+    s.out = []
+    return m
+
+
+@per_backend
+def test_gateway_rekeys_the_ike_sa_and_becomes_its_initiator(backend):
+    from ikev2 import keys as K
+    from ikev2 import proposals
+    from ikev2.crypto.dh import DH
+    from ikev2.payloads import Nonce, KE
+    from ikev2.sk import Cipher
+
+    s, r = connect(backend)
+    old_spis = (s.spi_i, r.spi_r)
+    gspi, ni = b"\x47" * 8, b"\x11" * 32
+    dh = DH(backend, 31, Rng(b"gwdh"))
+    req = _gw_request(s, r, 0, C.CREATE_CHILD_SA, [
+        proposals.to_sa(s.cfg.ike_offers, C.PROTO_IKE, gspi), Nonce(ni),
+        KE(31, dh.public)])
+    s.receive(req, 4500, 100)
+    resp = _last(s, r.rx)  # answered on the old IKE SA
+    assert resp.is_response() and resp.error() is None
+    ours = resp.find(SA).proposals[0].spi
+    nr, ke = resp.find(Nonce).data, resp.find(KE)
+    assert len(ours) == 8 and (s.spi_i, s.spi_r) == (gspi, ours) and not s.we_init
+    # RFC 7296 2.18 keys; the gateway is the new SA's initiator
+    seed = K.rekey_skeyseed(backend, r.keys.sk_d, dh.shared(ke.data), ni, nr)
+    k = K.IKEKeys(backend, seed, ni, nr, gspi, ours, 16, 32)
+    g_tx = Cipher(backend, C.ENCR_AES_CBC, k.sk_ei, C.AUTH_HMAC_SHA2_256_128, k.sk_ai, Rng(b"t"))
+    g_rx = Cipher(backend, C.ENCR_AES_CBC, k.sk_er, C.AUTH_HMAC_SHA2_256_128, k.sk_ar, Rng(b"u"))
+    assert s.ike_rekeys == 1 and len(s.retiring) == 1
+    # the gateway deletes the old IKE SA on the old SA: answered there,
+    # and the tunnel stays up
+    s.receive(_gw_request(s, r, 1, C.INFORMATIONAL, [Delete(C.PROTO_IKE)],
+                          spis=old_spis), 4500, 110)
+    m = _last(s, r.rx)
+    assert m.is_response() and m.flags & C.FLAG_INITIATOR and m.payloads == []
+    assert s.retiring == [] and s.state == ESTABLISHED and s.child is not None
+    # a liveness check on the new SA, message IDs from 0, I flag the
+    # gateway's: our response has no I flag now
+    s.receive(_gw_request(s, r, 0, C.INFORMATIONAL, [], g_tx, (gspi, ours),
+                          C.FLAG_INITIATOR), 4500, 120)
+    m = _last(s, g_rx)
+    assert m.is_response() and m.flags == C.FLAG_RESPONSE and m.mid == 0
+    # our own requests on the new SA: mid 0, no I flag
+    s.close(130)
+    m = M.decode(s.out.pop()[0][4:], g_rx)
+    assert m.mid == 0 and m.flags == 0 and m.find(Delete).protocol == C.PROTO_IKE
+    # a message with the old roles' I flag is not ours
+    before = s.dropped
+    s.receive(_gw_request(s, r, 1, C.INFORMATIONAL, [], g_tx, (gspi, ours)), 4500, 140)
+    assert s.dropped == before + 1
+
+
+def _child_rekey_collision(backend, gw_ni, gw_nr):
+    # we rekey the Child SA; the gateway's rekey of it crosses ours
+    from ikev2.payloads import Proposal, Nonce, TSi, TSr, TrafficSelector
+
+    s, r = connect(backend, rekey_time=10, rekey_jitter=0)
+    old = s.child
+    assert s.child_rekey_at == s.up_ms + 10000 or s.child_rekey_at is not None
+    s.out = []
+    s.timeout(s.child_rekey_at)
+    ours_req = _last(s, r.rx)
+    assert ours_req.exchange == C.CREATE_CHILD_SA and ours_req.notify(C.N_REKEY_SA).spi == old.spi_in
+    ours_spi = ours_req.find(SA).proposals[0].spi
+    p, chosen = r.child_keys
+    ts = [TSi([TrafficSelector(b"\xc6\x33\x64\x00", b"\xc6\x33\x64\xff")]),
+          TSr([TrafficSelector(r.vip, r.vip)])]
+    s.receive(_gw_request(s, r, 0, C.CREATE_CHILD_SA, [
+        Notify(C.N_REKEY_SA, b"", C.PROTO_ESP, r.esp_spi),
+        SA([Proposal(1, C.PROTO_ESP, chosen, b"\xee\x00\x00\x0b")]), Nonce(gw_ni)] + ts), 4500, 20000)
+    theirs_resp = _last(s, r.rx)
+    theirs_spi = theirs_resp.find(SA).proposals[0].spi
+    # the gateway's response to our request
+    resp = M.Message(C.CREATE_CHILD_SA, s.spi_i, r.spi_r, ours_req.mid, C.FLAG_RESPONSE, [
+        SA([Proposal(1, C.PROTO_ESP, chosen, b"\xee\x00\x00\x0c")]), Nonce(gw_nr)] + ts, True)
+    s.receive(bytes(4) + M.encode(resp, r.tx), 4500, 20010)
+    dele = _last(s, r.rx)
+    return s, ours_req.find(Nonce).data, ours_spi, theirs_spi, old, dele
+
+
+@per_backend
+def test_child_rekey_collision_lowest_nonce_loses(backend):
+    # RFC 7296 2.8.1: the new SA made with the lowest of the four nonces
+    # is redundant, and its maker deletes it
+    # 1. the gateway's exchange holds the lowest nonce: ours survives, and
+    #    we delete the old SA (the gateway deletes its redundant one)
+    s, ni, ours, theirs, old, dele = _child_rekey_collision(
+        backend, b"\x00" * 32, b"\xff" * 32)
+    assert s.child.spi_in == ours and s.our_rekeys == 1
+    assert dele.exchange == C.INFORMATIONAL and dele.find(Delete).spis == [old.spi_in]
+    assert theirs in [c.spi_in for c in s.old_children]  # inbound until deleted
+    # 2. our exchange holds the lowest nonce: the gateway's SA survives and
+    #    we delete our own new one
+    s, ni, ours, theirs, old, dele = _child_rekey_collision(
+        backend, b"\xff" * 32, b"\x00" * 32)
+    assert s.child.spi_in == theirs
+    assert dele.find(Delete).spis == [ours]
+
+
+@per_backend
+def test_our_rekeys_on_lifetime_and_volume(backend):
+    s, r = connect(backend, rekey_time=100, life_time=120, ike_rekey_time=300,
+                   rekey_jitter=0.5, rekey_packets=3, keepalive=0, dpd_delay=0)
+    t0 = s.up_ms
+    # soft lifetimes with jitter: between 50 % and 100 % of the time
+    assert t0 + 50000 <= s.child_rekey_at <= t0 + 100000
+    assert t0 + 150000 <= s.ike_rekey_at <= t0 + 300000
+    assert s.child_expire_at == t0 + 120000
+    # a packet limit: the third packet asks for the rekey at once
+    inside = b"\x45" + bytes(15) + b"\xc6\x33\x64\x02" + bytes(8)
+    for i in range(3):
+        assert s.send_ip(inside, t0 + 10 + i)
+    assert s.child_rekey_at == t0 + 12 and s.deadline() <= t0 + 12
+    s.out = []
+    s.timeout(t0 + 12)
+    m = _last(s, r.rx)
+    assert m.exchange == C.CREATE_CHILD_SA and m.notify(C.N_REKEY_SA) is not None
+    # no answer: the hard lifetime ends the IKE SA with a clear error
+    s.rtx_at = None
+    s.timeout(t0 + 120000)
+    assert s.state == CLOSED and "hard lifetime" in str(error_of(s))

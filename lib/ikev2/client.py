@@ -169,7 +169,11 @@ class Client:
             elif kind == "error":
                 err = v
             elif kind == "rekeyed":
-                self._say("Child SA rekeyed by the gateway: new inbound SPI %s" % v)
+                self._say("Child SA rekeyed by %s: new inbound SPI %s"
+                          % ("us" if v[1] else "the gateway", v[0]))
+            elif kind == "ike_rekeyed":
+                self._say("IKE SA rekeyed by %s: new SPIs %s"
+                          % ("us" if v[1] else "the gateway", v[0]))
             elif kind == "child_down":
                 self._say("Child SA down: %s" % v)
         if err is not None:

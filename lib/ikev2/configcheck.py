@@ -33,6 +33,12 @@ _KEYS = (
     "keepalive f 20.0;"
     "dpd_delay f 60.0;"
     "replay_window i 64;"
+    "rekey_time f 3600.0;"
+    "life_time f 0.0;"
+    "ike_rekey_time f 14400.0;"
+    "rekey_jitter f 0.1;"
+    "rekey_bytes i 0;"
+    "rekey_packets i 0;"
     "initial_contact b 1")
 
 
@@ -137,6 +143,15 @@ def check(cfg, d):
         raise ConfigError("keepalive: must be >= 0 (0 turns it off)")
     if cfg.dpd_delay < 0:
         raise ConfigError("dpd_delay: must be >= 0 (0 turns it off)")
+    for k in ("rekey_time", "life_time", "ike_rekey_time", "rekey_bytes",
+              "rekey_packets"):
+        if getattr(cfg, k) < 0:
+            raise ConfigError("%s: must be >= 0 (0 turns it off)" % k)
+    if cfg.life_time and cfg.life_time <= cfg.rekey_time:
+        raise ConfigError("life_time (%s s) must be longer than rekey_time "
+                          "(%s s), or 0" % (cfg.life_time, cfg.rekey_time))
+    if not 0 <= cfg.rekey_jitter < 1:
+        raise ConfigError("rekey_jitter: a fraction in 0..0.99")
     if cfg.replay_window < 32 or cfg.replay_window % 8 or cfg.replay_window > 4096:
         raise ConfigError("replay_window: a multiple of 8 in 32..4096")
 

@@ -68,6 +68,7 @@ class ChildSA:
         self.tx_packets = self.tx_bytes = 0
         self.rx_packets = self.rx_bytes = 0
         self.rx_bad_icv = self.rx_replay = self.rx_malformed = 0
+        self.rekeying = False  # a volume limit asked for its rekey
 
     def encap(self, inner, nh=NH_IPV4):
         # -> the ESP packet, or None once the sequence number is exhausted

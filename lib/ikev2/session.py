@@ -89,6 +89,12 @@ class Session:
         self.policy_drops = 0   # outbound packets outside the TSr
         self.old_children = []  # rekeyed Child SAs, inbound until deleted
         self.rekeys = 0         # Child SA rekeys answered
+        self.our_rekeys = 0     # Child SA rekeys we started
+        self.ike_rekeys = 0     # IKE SA rekeys, either side
+        self.we_init = True     # we are the original initiator of this IKE
+        # SA (after the gateway rekeys it, the gateway is: RFC 7296 2.18)
+        self.retiring = []      # rekeyed IKE SAs, until deleted (rekey.py)
+        self.child_rekey_at = self.child_expire_at = self.ike_rekey_at = None
         self.last_rx = 0        # when the gateway was last heard (ms)
         self.liveness_checks = 0
         self.bytes_ike = 0      # IKE bytes sent and received
@@ -109,11 +115,11 @@ class Session:
         self.tasks = [IkeInit(self), _ike_auth]
         self._next(now)
 
-    def close(self, now):
+    def close(self, now, reason="closed by us"):
         # graceful close: Delete for the IKE SA (and with it the Child SA)
         if self.state == ESTABLISHED:
             self.state = CLOSING
-            self.tasks = [DeleteIke(self)]
+            self.tasks = [DeleteIke(self, reason)]
             if self.pending is None:
                 self._next(now)
         elif self.state != CLOSING:
@@ -130,6 +136,7 @@ class Session:
         if esp is None:
             return False
         self._emit(esp, self.cfg.natt_port, now)
+        self._volume(self.child, now)
         return True
 
     def _outbound_ok(self, pkt):
@@ -159,6 +166,7 @@ class Session:
                 r = ch.decap(data) if ch else None
                 if r is not None:
                     self.last_rx = now
+                    self._volume(ch, now)
                 if r is not None and r[0] == 4:
                     self.events.append(("ip", r[1]))
                 return
@@ -175,6 +183,16 @@ class Session:
         if self._idle():
             k = self.last_rx + int(self.cfg.dpd_delay * 1000)
             d = k if d is None or k < d else d
+        if self.state == ESTABLISHED:
+            ks = [self.child_expire_at]
+            if self.pending is None and not self.tasks:  # else: when free
+                ks += [self.child_rekey_at, self.ike_rekey_at]
+            for k in ks:
+                if k is not None and (d is None or k < d):
+                    d = k
+        for o in self.retiring:
+            if o.rtx_at is not None and (d is None or o.rtx_at < d):
+                d = o.rtx_at
         return d
 
     def _idle(self):
@@ -193,6 +211,10 @@ class Session:
                 return
             self.tries += 1
             self._transmit(now)
+        for o in list(self.retiring):
+            o.timeout(self, now)
+        if self.state == ESTABLISHED and self._lifetimes(now):
+            return
         if self._idle() and now - self.last_rx >= int(self.cfg.dpd_delay * 1000):
             # our liveness check (RFC 7296 1.4): an empty INFORMATIONAL
             # request; if its retransmissions run out, the gateway is
@@ -205,6 +227,56 @@ class Session:
             # RFC 3948 4: NAT keepalive, a single 0xFF octet
             self._emit(KEEPALIVE, self.cfg.natt_port, now)
 
+    def _lifetimes(self, now):
+        # our own rekeys (rekey.py) when a soft lifetime or a volume limit
+        # is reached; True if the session failed on a hard lifetime
+        if self.child_expire_at is not None and now >= self.child_expire_at:
+            self._fail(ProtocolError("the Child SA reached its hard lifetime "
+                                     "(life_time) without a rekey"), now)
+            return True
+        if self.pending is not None or self.tasks:
+            return False
+        if (self.child is not None and self.child_rekey_at is not None
+                and now >= self.child_rekey_at):
+            from .rekey import RekeyChild
+
+            self.child_rekey_at = None
+            self.tasks.append(RekeyChild(self, self.child))
+        elif self.ike_rekey_at is not None and now >= self.ike_rekey_at:
+            from .rekey import RekeyIke
+
+            self.ike_rekey_at = None
+            self.tasks.append(RekeyIke(self))
+        self._next(now)
+        return False
+
+    def soft(self, secs, now):
+        # when a soft lifetime of secs runs out: up to rekey_jitter earlier,
+        # at random, so that many devices (and the gateway) do not rekey
+        # in step; None if secs is 0 (off)
+        if not secs:
+            return None
+        j = self.cfg.rekey_jitter * self.rng(1)[0] / 255
+        return now + int(secs * (1 - j) * 1000)
+
+    def child_timers(self, now):
+        cfg = self.cfg
+        self.child_rekey_at = self.soft(cfg.rekey_time, now)
+        life = cfg.life_time or cfg.rekey_time * 1.1
+        self.child_expire_at = now + int(life * 1000) if life else None
+
+    def _volume(self, ch, now):
+        # byte and packet limits, and a sequence number near its end
+        # (RFC 4303 3.3.3): rekey the Child SA now
+        cfg = self.cfg
+        if ch is self.child and not ch.rekeying and (
+                (cfg.rekey_bytes and ch.tx_bytes + ch.rx_bytes >= cfg.rekey_bytes)
+                or (cfg.rekey_packets and
+                    ch.tx_packets + ch.rx_packets >= cfg.rekey_packets)
+                or ch.seq >= 0xFFFF0000):
+            ch.rekeying = True
+            self.child_rekey_at = now
+
     def info(self):
         ch = self.child
         return {
@@ -216,7 +288,9 @@ class Session:
             "esp_spi_out": ch.spi_out.hex() if ch else None,
             "virtual_ip": self.vip, "dns": self.dns, "natt": self.natt,
             "handshake_ms": self.up_ms, "ike_bytes": self.bytes_ike,
-            "child_rekeys": self.rekeys, "liveness_checks": self.liveness_checks,
+            "child_rekeys": self.rekeys + self.our_rekeys,
+            "child_rekeys_ours": self.our_rekeys, "ike_rekeys": self.ike_rekeys,
+            "liveness_checks": self.liveness_checks,
         }
 
     # ------------------------------------------------------------ internals
@@ -240,7 +314,7 @@ class Session:
 
     def _send_request(self, task, now):
         msg = M.Message(task.EXCHANGE, self.spi_i, self.spi_r, self.mid,
-                        C.FLAG_INITIATOR, task.build(), task.EXCHANGE != C.IKE_SA_INIT)
+                        self.iflag(), task.build(), task.EXCHANGE != C.IKE_SA_INIT)
         data = M.encode(msg, self.tx if msg.encrypted else None)
         self.pending = task
         self.req = [self._frame(data)]
@@ -257,6 +331,11 @@ class Session:
         t = self.cfg.retransmit_timeout * (self.cfg.retransmit_base ** self.tries)
         self.rtx_at = now + int(t * 1000)
 
+    def iflag(self):
+        # the I flag: set on all we send while we are the IKE SA's original
+        # initiator, responses included (RFC 7296 3.1)
+        return C.FLAG_INITIATOR if self.we_init else 0
+
     def resend(self, task, now):
         # a task restarts its exchange (COOKIE, INVALID_KE_PAYLOAD)
         self.pending = None
@@ -269,7 +348,12 @@ class Session:
             self.dropped += 1
             return
         spi_i, spi_r, _, ex, flags, mid, _ = hdr
-        if spi_i != self.spi_i or flags & C.FLAG_INITIATOR:
+        if (spi_i != self.spi_i or (spi_r != self.spi_r and self.state != CONNECTING)
+                or bool(flags & C.FLAG_INITIATOR) == self.we_init):
+            for o in self.retiring:  # an IKE SA replaced by a rekey
+                if o.spi_i == spi_i and o.spi_r == spi_r:
+                    o.receive(self, data, ex, flags, mid, now)
+                    return
             self.dropped += 1
             return
         self.bytes_ike += len(data)
@@ -302,6 +386,7 @@ class Session:
             self.spi_r = spi_r
         self.last_rx = now
         # the task may call resend() (a new request, same message ID)
+        sa = self.spi_i
         done = t.process(msg, data, now)
         msg = t = None  # garbage before the next request is built
         if not done:
@@ -309,7 +394,8 @@ class Session:
         self.pending = None
         self.req = None
         self.rtx_at = None
-        self.mid += 1
+        if sa is self.spi_i:  # (an IKE SA rekey starts the new SA at 0)
+            self.mid += 1
         self._next(now)
 
     def _request(self, data, ex, mid, now):
@@ -335,41 +421,57 @@ class Session:
             return
         self.last_rx = now
         reply = []
-        gone = None
+        gone = after = None
         if ex == C.INFORMATIONAL:
-            for d in msg.find_all(Delete):
-                if d.protocol == C.PROTO_IKE:
-                    gone = "the gateway deleted the IKE SA"
-                elif d.protocol == C.PROTO_ESP:
-                    ours = []
-                    for spi in d.spis:
-                        ch = self.child_by_out(spi)
-                        if ch is not None:
-                            ours.append(ch.spi_in)
-                            self._drop_child(ch)
-                    if ours:  # RFC 7296 1.4.1: answer with our inbound SPIs
-                        reply.append(Delete(C.PROTO_ESP, ours))
+            reply, gone = self.deletes(msg)
+            if gone:
+                gone = "the gateway deleted the IKE SA"
         elif ex == C.CREATE_CHILD_SA:
-            # the gateway rekeys a Child SA (rekey.py); new Child SAs and
-            # IKE SA rekeys are refused with NO_ADDITIONAL_SAS
+            # the gateway rekeys a Child SA or the IKE SA (rekey.py); new
+            # Child SAs are refused with NO_ADDITIONAL_SAS.  An IKE SA
+            # rekey takes effect once its response is out (after()).
             from .rekey import answer
 
-            reply = answer(self, msg)
+            reply, after = answer(self, msg, now)
         else:
             reply.append(Notify(C.N_INVALID_SYNTAX))
-        # the original initiator sets the I flag on everything it sends,
-        # its responses included (RFC 7296 3.1)
         rmsg = M.Message(ex, self.spi_i, self.spi_r, mid,
-                         C.FLAG_RESPONSE | C.FLAG_INITIATOR,
-                         reply if gone is None else [], True)
+                         C.FLAG_RESPONSE | self.iflag(),
+                         [] if gone else reply, True)
         out = [self._frame(M.encode(rmsg, self.tx))]
         self.cached = (mid, out)
         self.peer_mid = mid + 1
         for d, p in out:
             self._emit(d, p, now)
             self.bytes_ike += len(d)
+        if after:
+            after()
         if gone:
             self._closed(gone)
+        elif self.child is None and self.state == ESTABLISHED:
+            # the gateway deleted our only Child SA (its hard lifetime, an
+            # operator): an IKE SA without one carries nothing, so close
+            # it; the driver re-establishes the tunnel
+            self.close(now, "the gateway deleted the Child SA")
+
+    def deletes(self, msg):
+        # the Delete payloads of an INFORMATIONAL request -> (the response's
+        # payloads, whether the IKE SA itself is deleted)
+        reply = []
+        gone = False
+        for d in msg.find_all(Delete):
+            if d.protocol == C.PROTO_IKE:
+                gone = True
+            elif d.protocol == C.PROTO_ESP:
+                ours = []
+                for spi in d.spis:
+                    ch = self.child_by_out(spi)
+                    if ch is not None:
+                        ours.append(ch.spi_in)
+                        self._drop_child(ch)
+                if ours:  # RFC 7296 1.4.1: answer with our inbound SPIs
+                    reply.append(Delete(C.PROTO_ESP, ours))
+        return reply, gone
 
     def child_by_out(self, spi):
         # the Child SA (current or being replaced) whose outbound SPI is spi
@@ -378,16 +480,21 @@ class Session:
                 return ch
         return None
 
-    def rekeyed(self, old, new):
+    def rekeyed(self, old, new, now, ours=False):
         # the new Child SA takes the outbound traffic at once; the old one
-        # keeps decrypting until the gateway deletes it (RFC 7296 2.8)
+        # keeps decrypting until it is deleted (RFC 7296 2.8)
         if old is self.child:
             self.child = new
-        self.old_children.append(old)
-        if len(self.old_children) > 2:  # a gateway that never deletes
+            self.child_timers(now)
+        if old not in self.old_children:
+            self.old_children.append(old)
+        if len(self.old_children) > 3:  # a gateway that never deletes
             self.old_children.pop(0)
-        self.rekeys += 1
-        self.events.append(("rekeyed", new.spi_in.hex()))
+        if ours:
+            self.our_rekeys += 1
+        else:
+            self.rekeys += 1
+        self.events.append(("rekeyed", (new.spi_in.hex(), ours)))
 
     def _drop_child(self, ch):
         if ch is self.child:
@@ -402,6 +509,8 @@ class Session:
         self.state = ESTABLISHED
         self.up_ms = now - self.started
         self.last_rx = now
+        self.child_timers(now)
+        self.ike_rekey_at = self.soft(self.cfg.ike_rekey_time, now)
         self.events.append(("up", self.info()))
         _forget(*_HANDSHAKE)
         _collect_every(8192)
@@ -410,6 +519,7 @@ class Session:
         self.state = CLOSED
         self.child = None
         self.old_children = []
+        self.retiring = []
         self.tasks = []
         self.pending = None
         self.rtx_at = None
@@ -424,7 +534,7 @@ class Session:
                 not getattr(err, "peer_deleted", False):
             msg = M.Message(C.INFORMATIONAL, self.spi_i, self.spi_r,
                             self.mid if self.pending is None else self.mid + 1,
-                            C.FLAG_INITIATOR, [Delete(C.PROTO_IKE)], True)
+                            self.iflag(), [Delete(C.PROTO_IKE)], True)
             d, p = self._frame(M.encode(msg, self.tx))
             self._emit(d, p, now)
         self._closed(str(err))
@@ -452,12 +562,13 @@ class DeleteIke:
     NAME = "INFORMATIONAL (Delete)"
     EXCHANGE = C.INFORMATIONAL
 
-    def __init__(self, s):
+    def __init__(self, s, reason):
         self.s = s
+        self.reason = reason
 
     def build(self):
         return [Delete(C.PROTO_IKE)]
 
     def process(self, msg, raw, now):
-        self.s._closed("closed by us")
+        self.s._closed(self.reason)
         return True
