@@ -337,18 +337,23 @@ def test_gateway_rekeys_the_child_sa(backend):
     assert resp.is_response() and resp.notify(C.N_NO_ADDITIONAL_SAS) is None
     new_in = resp.find(SA).proposals[0].spi
     nr = resp.find(Nonce).data
-    assert new_in != old_in and s.child.spi_in == new_in and s.child.spi_out == gspi
+    assert new_in != old_in and s.next_child.spi_in == new_in and s.next_child.spi_out == gspi
     assert ("rekeyed", (new_in.hex(), False)) in s.events and s.rekeys == 1
     # the gateway started this exchange: its keys come first in KEYMAT
     gi, gai, gr, gar = K.child_keymat(backend, r.keys.sk_d, ni, nr, 16, 32)
     gw_new = ChildSA(backend, suite, gspi, new_in, (gi, gai, gr, gar), Rng(b"n"))
     inside = b"\x45" + bytes(15) + b"\xc6\x33\x64\x02" + bytes(8)
+    # until the new SA carries traffic, we keep sending on the old one:
+    # the gateway installs the new one only once our answer arrives
     assert s.send_ip(inside, 101)
-    assert gw_new.decap(s.out.pop()[0]) == (4, inside)  # outbound: the new SA
+    assert gw_old.decap(s.out.pop()[0]) == (4, inside)
     s.events = []
     s.receive(gw_new.encap(b"\x45new"), 4500, 102)
     s.receive(gw_old.encap(b"\x45old"), 4500, 103)  # the old one still works
     assert [v for k, v in s.events if k == "ip"] == [b"\x45new", b"\x45old"]
+    assert s.child.spi_in == new_in and s.next_child is None
+    assert s.send_ip(inside, 103)
+    assert gw_new.decap(s.out.pop()[0]) == (4, inside)  # outbound: the new SA
     # the gateway deletes the old SA; we answer with its inbound SPI
     dele = M.Message(C.INFORMATIONAL, s.spi_i, r.spi_r, 1, 0,
                      [Delete(C.PROTO_ESP, [r.esp_spi])], True)
@@ -497,6 +502,7 @@ def _child_rekey_collision(backend, gw_ni, gw_nr):
         SA([Proposal(1, C.PROTO_ESP, chosen, b"\xee\x00\x00\x0c")]), Nonce(gw_nr)] + ts, True)
     s.receive(bytes(4) + M.encode(resp, r.tx), 4500, 20010)
     dele = _last(s, r.rx)
+    s.gw = r
     return s, ours_req.find(Nonce).data, ours_spi, theirs_spi, old, dele
 
 
@@ -515,8 +521,13 @@ def test_child_rekey_collision_lowest_nonce_loses(backend):
     #    we delete our own new one
     s, ni, ours, theirs, old, dele = _child_rekey_collision(
         backend, b"\xff" * 32, b"\x00" * 32)
-    assert s.child.spi_in == theirs
+    assert s.next_child.spi_in == theirs and s.child is old
     assert dele.find(Delete).spis == [ours]
+    # the gateway deletes the old SA: its new one takes the traffic
+    r = s.gw
+    s.receive(_gw_request(s, r, 1, C.INFORMATIONAL, [Delete(C.PROTO_ESP, [r.esp_spi])]),
+              4500, 20020)
+    assert s.child.spi_in == theirs and s.next_child is None and s.state == ESTABLISHED
 
 
 @per_backend

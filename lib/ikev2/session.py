@@ -31,6 +31,9 @@ KEEPALIVE = b"\xff"
 INIT_MODULES = ("ikev2.ikeinit", "ikev2.crypto.dh", "ikev2.crypto.x25519",
                 "ikev2.crypto.p256", "ikev2.crypto.modp")
 _HANDSHAKE = INIT_MODULES + ("ikev2.tasks",)
+# and what a rekey loads (rekey.py, the DH code), dropped after each one:
+# a tunnel rekeys every hour or so, and reloading costs milliseconds
+REKEY_MODULES = ("ikev2.rekey", "ikev2.rekeyike", "ikev2.rekeyown") + INIT_MODULES[1:]
 
 
 def _ike_auth(s):
@@ -88,9 +91,12 @@ class Session:
         self.dropped = 0        # IKE datagrams ignored (bad SPI, ICV, ...)
         self.policy_drops = 0   # outbound packets outside the TSr
         self.old_children = []  # rekeyed Child SAs, inbound until deleted
+        self.next_child = None  # made by the gateway's rekey: inbound now,
+        # outbound once it carries traffic or the old one is deleted
         self.rekeys = 0         # Child SA rekeys answered
         self.our_rekeys = 0     # Child SA rekeys we started
         self.ike_rekeys = 0     # IKE SA rekeys, either side
+        self.our_ike_rekeys = 0  # of which we started
         self.we_init = True     # we are the original initiator of this IKE
         # SA (after the gateway rekeys it, the gateway is: RFC 7296 2.18)
         self.retiring = []      # rekeyed IKE SAs, until deleted (rekey.py)
@@ -157,15 +163,16 @@ class Session:
             elif data == KEEPALIVE:
                 return
             else:  # ESP, on the current Child SA or one being replaced
-                ch = self.child
-                if ch is None or ch.spi_in != data[:4]:
-                    ch = None
-                    for o in self.old_children:
-                        if o.spi_in == data[:4]:
-                            ch = o
+                ch = None
+                for o in [self.child, self.next_child] + self.old_children:
+                    if o is not None and o.spi_in == data[:4]:
+                        ch = o
+                        break
                 r = ch.decap(data) if ch else None
                 if r is not None:
                     self.last_rx = now
+                    if ch is self.next_child:
+                        self.promote()
                     self._volume(ch, now)
                 if r is not None and r[0] == 4:
                     self.events.append(("ip", r[1]))
@@ -238,12 +245,13 @@ class Session:
             return False
         if (self.child is not None and self.child_rekey_at is not None
                 and now >= self.child_rekey_at):
-            from .rekey import RekeyChild
+            from .rekeyown import RekeyChild
 
+            self.promote()
             self.child_rekey_at = None
             self.tasks.append(RekeyChild(self, self.child))
         elif self.ike_rekey_at is not None and now >= self.ike_rekey_at:
-            from .rekey import RekeyIke
+            from .rekeyike import RekeyIke
 
             self.ike_rekey_at = None
             self.tasks.append(RekeyIke(self))
@@ -290,6 +298,7 @@ class Session:
             "handshake_ms": self.up_ms, "ike_bytes": self.bytes_ike,
             "child_rekeys": self.rekeys + self.our_rekeys,
             "child_rekeys_ours": self.our_rekeys, "ike_rekeys": self.ike_rekeys,
+            "ike_rekeys_ours": self.our_ike_rekeys,
             "liveness_checks": self.liveness_checks,
         }
 
@@ -388,9 +397,12 @@ class Session:
         # the task may call resend() (a new request, same message ID)
         sa = self.spi_i
         done = t.process(msg, data, now)
+        kind = getattr(t, "KIND", None)  # a rekey's exchange (rekey.py)
         msg = t = None  # garbage before the next request is built
         if not done:
             return
+        if kind:
+            _forget(*REKEY_MODULES)
         self.pending = None
         self.req = None
         self.rtx_at = None
@@ -433,6 +445,8 @@ class Session:
             from .rekey import answer
 
             reply, after = answer(self, msg, now)
+            answer = None
+            _forget(*REKEY_MODULES)
         else:
             reply.append(Notify(C.N_INVALID_SYNTAX))
         rmsg = M.Message(ex, self.spi_i, self.spi_r, mid,
@@ -475,21 +489,42 @@ class Session:
 
     def child_by_out(self, spi):
         # the Child SA (current or being replaced) whose outbound SPI is spi
-        for ch in [self.child] + self.old_children:
+        for ch in [self.child, self.next_child] + self.old_children:
             if ch is not None and ch.spi_out == spi:
                 return ch
         return None
 
-    def rekeyed(self, old, new, now, ours=False):
-        # the new Child SA takes the outbound traffic at once; the old one
-        # keeps decrypting until it is deleted (RFC 7296 2.8)
-        if old is self.child:
-            self.child = new
-            self.child_timers(now)
-        if old not in self.old_children:
-            self.old_children.append(old)
+    def retire(self, ch):
+        # an old Child SA decrypts until it is deleted (RFC 7296 2.8)
+        if ch is not None and ch not in self.old_children:
+            self.old_children.append(ch)
         if len(self.old_children) > 3:  # a gateway that never deletes
             self.old_children.pop(0)
+
+    def promote(self):
+        # the gateway's new Child SA takes the outbound traffic
+        if self.next_child is not None:
+            self.retire(self.child)
+            self.child = self.next_child
+            self.next_child = None
+
+    def rekeyed(self, old, new, now, ours=False):
+        # After our rekey the new Child SA takes the outbound traffic at
+        # once: the gateway installed it before it answered.  After the
+        # gateway's, we answer and it installs the SA on our answer: so we
+        # keep sending on the old one until the new one carries traffic or
+        # the gateway deletes the old one (as strongSwan does as responder),
+        # else our first packets could beat our answer and be dropped.
+        if old is self.child:
+            if ours:
+                self.child = new
+                self.retire(old)
+            else:
+                self.promote()
+                self.next_child = new
+            self.child_timers(now)
+        else:
+            self.retire(old)
         if ours:
             self.our_rekeys += 1
         else:
@@ -497,10 +532,14 @@ class Session:
         self.events.append(("rekeyed", (new.spi_in.hex(), ours)))
 
     def _drop_child(self, ch):
+        if ch is self.child and self.next_child is not None:
+            self.promote()  # the gateway deleted the SA its rekey replaced
         if ch is self.child:
             self.child = None
             self.events.append(("child_down", "deleted by the gateway"))
-        elif ch in self.old_children:
+        elif ch is self.next_child:
+            self.next_child = None
+        if ch in self.old_children:
             self.old_children.remove(ch)
 
     def established(self, child, now):
@@ -517,7 +556,7 @@ class Session:
 
     def _closed(self, reason):
         self.state = CLOSED
-        self.child = None
+        self.child = self.next_child = None
         self.old_children = []
         self.retiring = []
         self.tasks = []
