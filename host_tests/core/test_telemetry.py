@@ -1,6 +1,6 @@
 # Store-and-forward telemetry against a fake tunnel: numbering, the
 # bounded buffer (oldest dropped and counted), in-order flush, and
-# reconnection with exponential backoff.
+# reconnection with exponential backoff, acknowledgements and repeats.
 from harness import raises
 from ikev2.errors import ProtocolError
 from ikev2.session import IDLE, CONNECTING, ESTABLISHED, CLOSED
@@ -22,6 +22,9 @@ class FakeClient:
         self.wire = []
         self.reconnects_at = []
         self.fail_connects = 0
+        self.rxq = []          # what the tunnel delivered to us
+        self.auto_ack = True   # the collector answers every datagram
+        self.lose = 0          # the next n datagrams are lost
 
     def _now(self):
         return self.t
@@ -31,6 +34,10 @@ class FakeClient:
 
     def sendto(self, data, dest):
         self.wire.append(data)
+        if self.lose:
+            self.lose -= 1
+        elif self.auto_ack:
+            self.rxq.append((b"ACK " + data[:64], dest))
         return True
 
     def reconnect(self):
@@ -79,3 +86,37 @@ def test_reconnect_with_backoff_and_nothing_lost():
     st = t.stats()
     assert st["dropped"] == 0 and st["reconnects"] == 3
     assert "no response" in st["last_error"]
+
+
+def test_unacknowledged_records_are_sent_again():
+    c = FakeClient()
+    t = Telemetry(c, ("198.51.100.2", 5140), capacity=10, ack_ms=1000, window=2)
+    t.service(100)
+    c.auto_ack = False
+    for r in (b"a", b"b", b"c"):
+        t.send(r)
+    # a window of 2: the third waits for room
+    assert c.wire == [b"seq=1 a", b"seq=2 b"]
+    # the first record died in the tunnel (or its ACK did); 2 is answered
+    c.rxq.append((b"ACK seq=2 b", None))
+    c.auto_ack = True
+    t.service(200)  # 3 goes out, 1 is still unanswered
+    assert c.wire[2:] == [b"seq=3 c"] and t.pending() == 1
+    t.service(1000)  # after ack_ms, 1 is sent again, and acknowledged
+    assert c.wire[3:] == [b"seq=1 a"] and t.pending() == 0
+    st = t.stats()
+    assert st["acked"] == 3 and st["resent"] == 1 and st["sent"] == 4
+    # garbage and unknown sequence numbers in the answers are ignored
+    c.rxq += [(b"hello", None), (b"ACK seq=x", None), (b"ACK seq=99 z", None)]
+    t.service(100)
+    assert t.stats()["acked"] == 3
+
+
+def test_without_acknowledgements_records_are_sent_once():
+    c = FakeClient()
+    c.auto_ack = False
+    t = Telemetry(c, ("198.51.100.2", 5140), ack=False, ack_ms=100)
+    t.service(100)
+    t.send(b"a")
+    t.service(1000)
+    assert c.wire == [b"seq=1 a"] and t.pending() == 0

@@ -3,26 +3,36 @@
 #   t.send(b"temp=21.5")     # numbered "seq=N temp=21.5", queued
 #   t.service(1000)          # run the tunnel: connect, reconnect, flush
 # Each record carries a sequence number, so the collector can prove there
-# was no loss and no duplicate.  While the tunnel is down, records wait in
-# a bounded buffer; when it is full the oldest is dropped and counted
+# was no loss and no duplicate.  A record stays in a bounded buffer until
+# the collector acknowledges it (a datagram starting b"ACK seq=N "): one
+# sent into a tunnel that died under it (the gateway restarted, the path
+# lost it) is sent again after ack_ms, so delivery is at least once and the
+# collector removes repeats by sequence number.  With ack=False records
+# are forgotten once sent (a collector that never answers).  When the
+# buffer is full the oldest record is dropped and counted
 # (stats()["dropped"]).  The buffer is flushed in order once the tunnel is
-# back.  A tunnel that goes down (the gateway deleted it, or it was
-# declared dead) is re-established with exponential backoff.
+# back.  A tunnel that goes down (deleted by the gateway, or declared dead)
+# is re-established with exponential backoff.
 from .errors import IKEError
 from .session import IDLE, CLOSED
 
 
 class Telemetry:
     def __init__(self, client, dest, capacity=64, backoff_ms=1000,
-                 backoff_max_ms=60000):
-        if capacity < 1:
-            raise ValueError("capacity must be at least 1")
+                 backoff_max_ms=60000, ack=True, ack_ms=3000, window=8):
+        if capacity < 1 or window < 1:
+            raise ValueError("capacity and window must be at least 1")
         self.c = client
         self.dest = dest
         self.capacity = capacity
-        self.buf = []
+        self.ack = ack
+        self.ack_ms = ack_ms
+        self.window = window      # records sent and not yet acknowledged
+        self.buf = []             # [seq, record, last sent (ms) or None]
         self.seq = 0
-        self.sent = 0
+        self.sent = 0             # transmissions, repeats included
+        self.acked = 0
+        self.resent = 0
         self.dropped = 0
         self.reconnects = 0
         self.last_error = None
@@ -34,7 +44,7 @@ class Telemetry:
     def send(self, data):
         # -> the record's sequence number
         self.seq += 1
-        self.buf.append(b"seq=%d " % self.seq + data)
+        self.buf.append([self.seq, b"seq=%d " % self.seq + data, None])
         if len(self.buf) > self.capacity:
             self.buf.pop(0)
             self.dropped += 1
@@ -42,11 +52,49 @@ class Telemetry:
         return self.seq
 
     def _flush(self):
-        while self.buf and self.c.is_up():
-            if not self.c.sendto(self.buf[0], self.dest):
-                return
-            self.buf.pop(0)
-            self.sent += 1
+        c = self.c
+        if not c.is_up():
+            return
+        self._acks()
+        now = c._now()
+        out = 0
+        i = 0
+        while i < len(self.buf) and out < self.window:
+            r = self.buf[i]
+            if r[2] is None or now - r[2] >= self.ack_ms:
+                if not c.sendto(r[1], self.dest):
+                    return
+                if r[2] is not None:
+                    self.resent += 1
+                r[2] = now
+                self.sent += 1
+                if not self.ack:
+                    self.buf.pop(i)
+                    continue
+            out += 1
+            i += 1
+
+    def _acks(self):
+        # the collector's answers waiting in the client: b"ACK seq=N ..."
+        q = self.c.rxq
+        while q:
+            data = q.pop(0)[0]
+            if data[:8] != b"ACK seq=":
+                continue
+            end = data.find(b" ", 8)
+            try:
+                n = int(data[8:end if end > 0 else len(data)])
+            except ValueError:
+                continue
+            for i in range(len(self.buf)):
+                if self.buf[i][0] == n:
+                    self.buf.pop(i)
+                    self.acked += 1
+                    break
+
+    def pending(self):
+        # records not yet acknowledged (or, with ack=False, not yet sent)
+        return len(self.buf)
 
     def service(self, ms):
         c = self.c
@@ -78,6 +126,7 @@ class Telemetry:
         self.backoff = min(self.backoff * 2, self.backoff_max)
 
     def stats(self):
-        return {"records": self.seq, "sent": self.sent, "queued": len(self.buf),
+        return {"records": self.seq, "sent": self.sent, "acked": self.acked,
+                "resent": self.resent, "queued": len(self.buf),
                 "dropped": self.dropped, "reconnects": self.reconnects,
                 "last_error": self.last_error}
