@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: all venv test demo mpy bench clean
+.PHONY: all venv test demo soak mpy bench clean
 
 all: test
 
@@ -22,6 +22,11 @@ test: $(STAMP)
 # strongSwan gateway in namespaces + the device client on MicroPython
 demo: $(STAMP)
 	@$(BIN)/python -m tools.demo
+
+# a long-lived tunnel under constant rekeying: 10 minutes, a rekey every
+# 10 s, on MicroPython (SOAK_ARGS=--short: 30 s, as CI runs it)
+soak: $(STAMP)
+	@$(BIN)/python -m tools.soak $(SOAK_ARGS)
 
 # lib/ikev2 compiled with mpy-cross into build/mpy
 mpy: $(STAMP)

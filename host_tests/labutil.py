@@ -12,6 +12,9 @@ sys.path.insert(0, ROOT)
 from tools import lab as labmod  # noqa: E402
 
 IKEV2C = os.path.join(os.path.dirname(sys.executable), "ikev2c")
+# MicroPython heap cap for runs that rekey: the unix port keeps the .mpy
+# code and its qstrs in the heap (see README, "Memory")
+HEAP_REKEYS = "144k"
 
 
 def missing():

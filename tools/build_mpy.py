@@ -21,7 +21,7 @@ def mpy_cross():
 # portable host-side scripts compiled beside the library, so MicroPython
 # runs them as .mpy (`micropython -m NAME`) instead of compiling source in
 # its small heap
-SCRIPTS = ("ikev2c_run.py",)
+SCRIPTS = ("ikev2c_run.py", "ikev2c_soak.py")
 
 
 # --------------------------------------------------------------- const inlining

@@ -35,6 +35,12 @@ def parser():
     s = sub.add_parser("send", help="one UDP datagram through the tunnel")
     s.add_argument("hostport", metavar="HOST:PORT")
     s.add_argument("text", nargs="+")
+    k = sub.add_parser("soak", help="store-and-forward telemetry for a while, "
+                       "with a report of rekeys, records and heap")
+    k.add_argument("hostport", metavar="HOST:PORT")
+    k.add_argument("seconds", type=int)
+    k.add_argument("--interval", type=int, default=500,
+                   help="milliseconds between readings (default 500)")
     return ap
 
 
@@ -45,6 +51,11 @@ def argv_for(a):
         return ["ping", a.addr, str(a.count)]
     if a.cmd == "send":
         return ["send", a.hostport] + a.text
+    if a.cmd == "soak":
+        if a.seconds < 1 or a.interval < 10:
+            raise SystemExit("ikev2c: error: soak needs SECONDS >= 1 and "
+                             "--interval >= 10")
+        return ["soak", a.hostport, str(a.seconds), str(a.interval)]
     return [a.cmd]
 
 
@@ -64,6 +75,7 @@ def main(argv=None):
     if a.runtime == "micropython":
         return run_micropython(a.config, args, a.heap)
     sys.path.insert(0, LIB)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # ikev2c_soak
     from . import ikev2c_run
 
     try:

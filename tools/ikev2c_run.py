@@ -6,6 +6,7 @@
 #   micropython ikev2c_run.py CONFIG.json ping ADDR COUNT
 #   micropython ikev2c_run.py CONFIG.json send HOST:PORT TEXT
 #   micropython ikev2c_run.py CONFIG.json demo ADDR HOST:PORT COUNT
+#   micropython ikev2c_run.py CONFIG.json soak HOST:PORT SECONDS [INTERVAL_MS]
 #
 # Results go to stdout as JSON lines; progress to stderr; an error is one
 # line "ikev2c: error: ..." on stderr with exit status 1 (2 for a bad
@@ -114,8 +115,15 @@ def cmd_demo(c, args):
     return EXIT_OK if acks == count and rtts[0] is not None else EXIT_FAIL
 
 
+def cmd_soak(c, args):
+    # in its own module: loaded for this command only (RAM on MicroPython)
+    import ikev2c_soak
+
+    return ikev2c_soak.cmd_soak(c, args, sys.modules[__name__])
+
+
 COMMANDS = {"up": (cmd_up, 0), "ping": (cmd_ping, 1), "send": (cmd_send, 2),
-            "demo": (cmd_demo, 3)}
+            "demo": (cmd_demo, 3), "soak": (cmd_soak, 2)}
 
 
 def run(cfg, cmd, args, log_progress=True):
@@ -124,7 +132,8 @@ def run(cfg, cmd, args, log_progress=True):
     from ikev2.errors import ConfigError, IKEError
 
     if cmd not in COMMANDS or len(args) < COMMANDS[cmd][1]:
-        log("error: usage: up | ping ADDR [COUNT] | send HOST:PORT TEXT")
+        log("error: usage: up | ping ADDR [COUNT] | send HOST:PORT TEXT | "
+            "soak HOST:PORT SECONDS [INTERVAL_MS]")
         return EXIT_USAGE
     try:
         c = Client(cfg, log=log if log_progress else None)

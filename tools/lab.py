@@ -30,6 +30,7 @@ import select
 import shutil
 import signal
 import socket
+import re
 import struct
 import subprocess
 import sys
@@ -500,6 +501,7 @@ class Lab:
         self.primer_spi = None
         self._created_ns = []
         self._procs = {}          # key -> Popen, everything this lab started
+        self._restarts = 0        # restart_gateway() calls
         self._captures = 0
         self._created_state = False
         self._up = False
@@ -897,12 +899,60 @@ class Lab:
         return sas
 
     def charon_log(self, side="gateway"):
+        """The charon log, the logs of earlier runs (restart_gateway) first."""
         d = self.gw_dir if side == "gateway" else self.ini_dir
-        try:
-            with open(os.path.join(d, "charon.log"), errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        out = []
+        for i in range(self._restarts if side == "gateway" else 0):
+            out.append(os.path.join(d, "charon.log.%d" % i))
+        out.append(os.path.join(d, "charon.log"))
+        text = ""
+        for path in out:
+            try:
+                with open(path, errors="replace") as f:
+                    text += f.read()
+            except OSError:
+                pass
+        return text
+
+    def restart_gateway(self, down_for=0.0):
+        """Kill the gateway's charon (SIGKILL: a crash, no Delete sent, every
+        SA lost), wait down_for seconds, start it again and load the
+        configuration.  The earlier log is kept (charon_log)."""
+        proc = self._procs.pop("charon-gw")
+        self._step("killing charon (pid %d)" % proc.pid)
+        self._stop_proc(proc, sig=signal.SIGKILL)
+        log = os.path.join(self.gw_dir, "charon.log")
+        if os.path.exists(log):
+            os.rename(log, "%s.%d" % (log, self._restarts))
+        self._restarts += 1
+        time.sleep(down_for)
+        self._step("starting charon again")
+        self._start_charon("gateway", self.gw_dir, "charon-gw")
+        p = self.swanctl("--load-all", "--noprompt", "--file",
+                         os.path.join(self.gw_dir, "swanctl.conf"))
+        if not _loaded_ok(p):
+            raise LabError("swanctl --load-all failed: %s%s" % (p.stdout, p.stderr))
+
+    def loss(self, percent):
+        """Drop percent % of the gateway's UDP 500/4500 datagrams at random,
+        in both directions (IKE and ESP-in-UDP alike), with nftables;
+        loss(0) ends it."""
+        self.run("gateway", "nft", "delete", "table", "inet", "labloss")
+        if not percent:
+            return None
+        return self.nft("gateway", (
+            "table inet labloss {\n"
+            " chain lossin { type filter hook input priority -10; policy accept;\n"
+            "  udp dport { 500, 4500 } numgen random mod 100 < %d counter drop\n }\n"
+            " chain lossout { type filter hook output priority -10; policy accept;\n"
+            "  udp sport { 500, 4500 } numgen random mod 100 < %d counter drop\n }\n"
+            "}\n") % (percent, percent))
+
+    def loss_counts(self):
+        """-> (dropped inbound, dropped outbound) by loss()"""
+        r = self.run("gateway", "nft", "list", "table", "inet", "labloss")
+        got = [int(x) for x in re.findall(r"counter packets (\d+)", r.stdout)]
+        return tuple(got[:2]) if len(got) >= 2 else (0, 0)
 
     def collector_records(self):
         recs = []
