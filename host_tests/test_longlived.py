@@ -84,8 +84,10 @@ def test_gateway_restart_mid_stream(runtime):
                             retransmit_base=1.5, retransmit_tries=3)
         p = _soak(lab, cfg, runtime, 12)
         time.sleep(4)
+        t0 = time.time()
         lab.restart_gateway(down_for=2.0)
         rc, rep, err = _report(p)
+        print("restart: %r (gateway back after %.1f s)" % (rep, time.time() - t0))
         assert rc == 0, err
         assert rep["reconnects"] >= 1 and "no response" in (rep["last_error"] or err)
         seqs = _seqs(lab)
@@ -106,6 +108,7 @@ def test_handshake_and_telemetry_through_30_percent_loss(runtime):
         p = _soak(lab, cfg, runtime, 10)
         rc, rep, err = _report(p)
         lost_in, lost_out = lab.loss_counts()
+        print("loss: dropped %d in, %d out; %r" % (lost_in, lost_out, rep))
         assert rc == 0, err
         seqs = _seqs(lab)
         assert sorted(set(seqs)) == list(range(1, rep["records"] + 1)), seqs

@@ -56,6 +56,7 @@ def cmd_soak(c, args, r):
     last = None
     heap = []  # live heap after each rekey
     up = None  # and once the tunnel is first up
+    held = []  # old Child SAs (units) and IKE SAs (tens) held at each rekey
     while True:
         now = c._now()
         if now >= end and (not t.pending() or now >= end + 30000):
@@ -71,6 +72,9 @@ def cmd_soak(c, args, r):
             last = k[:3]
             if _alloc and (k[0] or k[1] or k[2]):
                 heap.append(_live(_alloc))
+            s = c.session
+            held.append(len(s.old_children) + (s.next_child is not None)
+                        + 10 * len(s.retiring))
         if now >= report:
             report += 10000
             log("soak: %d s, %d records, %d pending, child rekeys %d by the "
@@ -83,6 +87,7 @@ def cmd_soak(c, args, r):
               "child_rekeys_ours": k[1], "ike_rekeys_gateway": k[2] - k[4],
               "ike_rekeys_ours": k[4],
               "liveness_checks": k[3], "heap_peak": w.peak,
-              "heap_up": up, "heap_after_rekeys": heap})
+              "heap_up": up, "heap_after_rekeys": heap,
+              "held_after_rekeys": held})
     r.emit(d)
     return r.EXIT_OK if not t.pending() and not t.dropped else r.EXIT_FAIL

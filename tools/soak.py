@@ -86,6 +86,12 @@ def run(seconds, child, ike, runtime="micropython", heap="144k", interval=500,
         rep["lost"] = len(set(range(1, rep["records"] + 1)) - got)
         rep["duplicate_copies"] = len(seqs) - len(got)
         rep["gateway_ike_sas_left"] = len(lab.sas())
+        log = lab.charon_log()
+        # what the gateway saw of the races: simultaneous rekeys, and the
+        # rekeys answered "try later" (RFC 7296 2.8.1, 2.25)
+        rep["gateway_collisions"] = log.count("collision")
+        rep["gateway_temporary_failures"] = log.count("TEMPORARY_FAILURE") + \
+            log.count("N(TEMP_FAIL)")
         rep["stderr_tail"] = "".join(err[-5:])
         return rep
 
@@ -114,6 +120,8 @@ def report(rep):
             rep["resent"], rep["dropped"]),
         "  tunnel    %d reconnects, %d liveness checks" % (rep["reconnects"],
                                                          rep["liveness_checks"]),
+        "  gateway   %d rekey collisions, %d TEMPORARY_FAILURE in its log" % (
+            rep.get("gateway_collisions", 0), rep.get("gateway_temporary_failures", 0)),
     ]
     h = rep.get("heap_after_rekeys") or []
     if rep.get("heap_up"):
@@ -153,6 +161,10 @@ def main(argv=None):
         sys.stderr.write("soak: error: %s\n" % e)
         return 1
     print(report(rep))
+    path = os.path.join(labmod.ROOT, "build", "soak-report.json")
+    with open(path, "w") as f:
+        json.dump(rep, f, indent=1)
+    print("soak: the whole report is in %s" % os.path.relpath(path))
     bad = []
     if rep["exit"] != 0:
         bad.append("the client exited with %d: %s" % (rep["exit"], rep["stderr_tail"]))
