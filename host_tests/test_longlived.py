@@ -5,6 +5,7 @@
 # that nothing was lost.  Needs root and strongSwan; skips with the reason
 # otherwise (and under CI a skip is a failure, see host_tests/run.py).
 import json
+import re
 import subprocess
 import time
 
@@ -93,7 +94,8 @@ def test_gateway_restart_mid_stream(runtime):
         seqs = _seqs(lab)
         assert sorted(set(seqs)) == list(range(1, rep["records"] + 1)), seqs
         assert rep["dropped"] == 0 and rep["queued"] == 0
-        assert lab.charon_log().count("IKE_SA lab[1] established") == 2  # two charons
+        # an IKE SA established with each charon, the old one and the new one
+        assert len(re.findall(r"IKE_SA lab\[\d+\] established", lab.charon_log())) >= 2
 
 
 @pytest.mark.parametrize("runtime", ["cpython", "micropython"])

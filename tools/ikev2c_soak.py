@@ -46,8 +46,10 @@ def cmd_soak(c, args, r):
     secs = int(args[1])
     every = int(args[2]) if len(args) > 2 else 500
     w = r.HeapWatch(c)
+    # a repeat after 2 s without ACK: on a lossy path each record may need
+    # several tries, and the drain below waits up to 60 s for them
     t = Telemetry(c, (host, port), capacity=256, backoff_ms=500,
-                  backoff_max_ms=8000)
+                  backoff_max_ms=8000, ack_ms=2000)
     tot = _Totals()
     t0 = c._now()
     end = t0 + secs * 1000
@@ -59,7 +61,7 @@ def cmd_soak(c, args, r):
     held = []  # old Child SAs (units) and IKE SAs (tens) held at each rekey
     while True:
         now = c._now()
-        if now >= end and (not t.pending() or now >= end + 30000):
+        if now >= end and (not t.pending() or now >= end + 60000):
             break
         if now < end and now >= nxt:
             t.send(b"reading %d" % ((now - t0) // 1000))
