@@ -7,7 +7,7 @@
 # the collector acknowledges it (a datagram starting b"ACK seq=N "): one
 # sent into a tunnel that died under it (the gateway restarted, the path
 # lost it) is sent again after ack_ms, so delivery is at least once and the
-# collector removes repeats by sequence number.  With ack=False records
+# receiving side removes repeats by sequence number.  With ack=False records
 # are forgotten once sent (a collector that never answers).  When the
 # buffer is full the oldest record is dropped and counted
 # (stats()["dropped"]).  The buffer is flushed in order once the tunnel is
