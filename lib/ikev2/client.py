@@ -98,6 +98,11 @@ class Client:
         self.ident = self.rng(2)[0] << 8 | 1
         self.down_reason = None
         self.sent_packets = self.recv_packets = 0
+        # MicroPython: recvfrom needs 2 KB in one piece, and a fragmented
+        # heap may have the room but not in one piece (many small records
+        # held across garbage, as under loss).  This block, made while the
+        # heap is clean, is given back when that happens (_recv).
+        self._reserve = bytearray(2048)
 
     def _now(self):
         # milliseconds since creation, monotonic, safe across ticks_ms wrap
@@ -135,16 +140,32 @@ class Client:
                 # Child SA): a handful per tunnel, not per ESP packet
                 _tidy()
             try:
-                data, addr = self.sock.recvfrom(2048)
+                data, addr = self._recv()
             except OSError:
                 continue
             s.receive(data, _addr_port(addr), self._now())
+            data = None
+            if self._reserve is None:
+                try:  # reserve a block again for the next time
+                    self._reserve = bytearray(2048)
+                except MemoryError:
+                    pass
         now = self._now()
         d = s.deadline()
         if d is not None and now >= d:
             s.timeout(now)
         self._flush()
         self._events()
+
+    def _recv(self):
+        try:
+            return self.sock.recvfrom(2048)
+        except MemoryError:
+            if self._reserve is None:
+                raise
+            self._reserve = None  # its block is free after this collection
+            _tidy()
+            return self.sock.recvfrom(2048)
 
     def _events(self):
         s = self.session
