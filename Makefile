@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: all venv test demo soak mpy bench clean
+.PHONY: all venv test demo soak mpy bench firmware deploy clean
 
 all: test
 
@@ -35,6 +35,19 @@ mpy: $(STAMP)
 # cost of each primitive on both runtimes, with ratios to a same-run baseline
 bench: $(STAMP)
 	@$(BIN)/ikev2-bench
+
+# MicroPython with the library and the app frozen in, for a board in boards/
+# (or BOARD=unix): needs MPY_DIR (a MicroPython tree) and, for the ESP32
+# boards, ESP-IDF; says how to get them when they are missing
+firmware: $(STAMP)
+	@$(BIN)/python -m tools.firmware "$(BOARD)" "$(MPY_DIR)"
+
+# compile and copy the app, the library and a device's files to a board:
+#   make deploy PORT=/dev/ttyUSB0 DEVICE=devices/sensor-01 [FROZEN=1|ROMFS=1] [DRY_RUN=1]
+deploy: $(STAMP)
+	@$(BIN)/python -m tools.deploy $(if $(PORT),--port "$(PORT)") \
+	    $(if $(DEVICE),--device "$(DEVICE)") $(if $(FROZEN),--frozen) \
+	    $(if $(ROMFS),--romfs) $(if $(DRY_RUN),--dry-run)
 
 clean:
 	rm -rf build .venv

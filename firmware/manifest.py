@@ -1,7 +1,12 @@
-# Freeze manifest for the device firmware:
-#   make -C ports/esp32 BOARD=... FROZEN_MANIFEST=<absolute path of this file>
-# Freezing keeps the library's bytecode in flash instead of the heap.
-# Paths are relative to this file.  crypto/host.py is frozen too but never
-# imported on the device (it needs CPython's `cryptography`).
-include("$(PORT_DIR)/boards/manifest.py")
-package("ikev2", base_path="../lib", opt=3)
+# The freeze manifest of the device application: the PSK profile of the
+# library (constants inlined) and the app, as prepared by `make firmware`
+# in build/frozen-src.  The board manifests in boards/ include it after the
+# port's stock modules; for the unix port it is the whole manifest:
+#   make -C ports/unix FROZEN_MANIFEST=<absolute path of this file>
+# Frozen bytecode, its constants and its names (qstrs) stay in flash: only
+# the modules' dictionaries and function objects take heap.  main.py,
+# config.json and secrets.json go on the device's filesystem (make deploy
+# FROZEN=1).  Paths are relative to this file.
+package("ikev2", base_path="../build/frozen-src", opt=3)
+module("app.py", base_path="../build/frozen-src", opt=3)
+module("hw.py", base_path="../build/frozen-src", opt=3)

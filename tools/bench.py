@@ -84,9 +84,26 @@ def main(argv=None):
         from . import bench_handshake
 
         bench_handshake.run(3 if a.quick else 7)
+    mem = None
+    from . import bench_mem
+
+    if os.geteuid() != 0 or not os.path.exists(CHARON):
+        print("\nMemory budget: the module sizes only (the sessions need root "
+              "and strongSwan)")
+        dest = bench_mem.stage()[0]
+        lib, total, app, groups = bench_mem.sizes_table(dest)
+        for p, n in lib + app:
+            print("  %-32s %6d" % (p, n))
+        print("  library, PSK profile: %d bytes (budget %d)" % (total, bench_mem.BUDGET_MPY))
+    else:
+        print("\nbench: memory budget (sessions against strongSwan, bisecting "
+              "the heap cap)...", flush=True)
+        mem = bench_mem.measure(log=lambda m: print(m, flush=True))
+        print()
+        bench_mem.report(mem)
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"cpython": cp, "micropython": mp}, f, indent=1)
+            json.dump({"cpython": cp, "micropython": mp, "memory": mem}, f, indent=1)
 
 
 if __name__ == "__main__":

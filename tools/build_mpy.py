@@ -22,6 +22,9 @@ def mpy_cross():
 # runs them as .mpy (`micropython -m NAME`) instead of compiling source in
 # its small heap
 SCRIPTS = ("ikev2c_run.py", "ikev2c_soak.py")
+# the device application (firmware/), compiled to the top of the tree as on
+# the device's filesystem; main.py stays source (the device runs main.py)
+FIRMWARE = ("app.py", "hw.py")
 
 
 # --------------------------------------------------------------- const inlining
@@ -99,17 +102,20 @@ def sources():
 
 
 def scripts():
-    return [os.path.join(ROOT, "tools", s) for s in SCRIPTS]
+    return ([os.path.join(ROOT, "tools", s) for s in SCRIPTS]
+            + [os.path.join(ROOT, "firmware", s) for s in FIRMWARE])
 
 
-def build(dest=None, quiet=False):
-    # -> (dest, [(source, error)]) ; errors are mpy-cross's own messages
+def build(dest=None, quiet=False, opt=0, srcs=None):
+    # -> (dest, [(source, error)]) ; errors are mpy-cross's own messages.
+    # opt=3 drops line numbers (smaller .mpy, as frozen on the device); the
+    # lab build keeps them so that a traceback names the line.
     dest = dest or os.path.join(ROOT, "build", "mpy")
     tool = mpy_cross()
     if not tool:
         raise SystemExit("mpy-cross not found: run `make mpy` (it installs .venv)")
     errors = []
-    srcs = sources() + scripts()
+    srcs = srcs or sources() + scripts()
     consts = constants()
     with tempfile.TemporaryDirectory() as tmp:
         for src in srcs:
@@ -128,7 +134,7 @@ def build(dest=None, quiet=False):
                 src = os.path.join(tmp, rel.replace(os.sep, "_"))
                 with open(src, "w") as f:
                     f.write(new)
-            r = subprocess.run([tool, "-o", out, "-s", rel, src],
+            r = subprocess.run([tool, "-O%d" % opt, "-o", out, "-s", rel, src],
                                capture_output=True, text=True)
             if r.returncode:
                 errors.append((rel, (r.stderr or r.stdout).strip()))
@@ -141,6 +147,24 @@ def build(dest=None, quiet=False):
         for rel, err in errors:
             print("  %s: %s" % (rel, err))
     return dest, errors
+
+
+def inlined_tree(dest, srcs):
+    # the sources with constants inlined, as .py, laid out under dest as
+    # lib/ikev2/... and app.py, hw.py: what `make firmware` freezes
+    consts = constants()
+    if os.path.isdir(dest):
+        shutil.rmtree(dest)
+    for src in srcs:
+        lib = src.startswith(LIB + os.sep)
+        rel = os.path.relpath(src, LIB if lib else os.path.dirname(src))
+        out = os.path.join(dest, rel)
+        os.makedirs(os.path.dirname(out), exist_ok=True)
+        with open(src) as f:
+            text = f.read()
+        with open(out, "w") as f:
+            f.write(inline_constants(text, consts, rel))
+    return dest
 
 
 def main():

@@ -442,7 +442,10 @@ class Lab:
         remote_id="device.lab", rekey_time=None, life_time=None,
         over_time=None, dpd_delay=None, ike_version=2, log_level=1,
         extra_conn=None, extra_child=None, name=None, collector_port=5140,
-        strict_forward=True, keep_state=True, verbose=True)
+        strict_forward=True, keep_state=True, verbose=True, includes=())
+
+    includes: more swanctl.conf files for the gateway (`include` lines),
+    e.g. the one ikev2-provision writes for a device (pool "labpool").
 
     rekey_time: a value for both the IKE SA and the Child SA, or a dict
     {"ike": v, "child": v}; over_time: IKE SA only; life_time: Child SA only
@@ -467,7 +470,9 @@ class Lab:
                  remote_id="device.lab", rekey_time=None, life_time=None,
                  over_time=None, dpd_delay=None, ike_version=2, log_level=1,
                  extra_conn=None, extra_child=None, name=None, collector_port=5140,
-                 strict_forward=True, keep_state=True, verbose=True):
+                 strict_forward=True, keep_state=True, verbose=True,
+                 includes=()):
+        self.includes = list(includes)  # swanctl.conf files for the gateway
         self.name = name or self._new_name()
         self.ns_device = self.name + "-dev"
         self.ns_gateway = self.name + "-gw"
@@ -638,7 +643,9 @@ class Lab:
         top = {"connections": {CONN: conn}, "secrets": self._secrets()}
         if self.pool:
             top["pools"] = {"labpool": {"addrs": self.pool, "dns": self.dns}}
-        return "\n".join(_conf_lines(top)) + "\n"
+        # e.g. the swanctl.conf that ikev2-provision wrote for a device
+        inc = ["include %s" % os.path.abspath(p) for p in self.includes]
+        return "\n".join(_conf_lines(top) + inc) + "\n"
 
     def _secrets(self):
         # swanctl reads a secret that starts with 0x as hex and one with 0s

@@ -148,8 +148,11 @@ def decode_chain(data, off, end, ptype, unknown):
             if ptype == C.PT_SK:
                 out.append(Encrypted.decode(body, nxt))
             else:
-                from .frag import EncryptedFragment
-
+                try:  # frag.py is not in the PSK profile of a device
+                    from .frag import EncryptedFragment
+                except ImportError:
+                    raise DecodeError("an SKF fragment, and IKE fragmentation "
+                                      "is not in this build")
                 out.append(EncryptedFragment.decode(body, nxt))
             return out, off
         cls = payload_class(ptype)

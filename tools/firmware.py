@@ -1,0 +1,113 @@
+# make firmware BOARD=ESP32_GENERIC|ESP32_GENERIC_S3|ESP32_GENERIC_C3|unix
+#
+# Builds MicroPython with the library and the application frozen in, from
+# a MicroPython tree (MPY_DIR) and, for the ESP32 boards, ESP-IDF (IDF_PATH,
+# its export.sh sourced).  Neither comes with this project: when one is
+# missing this stops and says how to get it.  BOARD=unix builds the unix
+# port with the same frozen code (build/micropython-frozen), which
+# `make bench` then uses to measure the heap of frozen code.
+import os
+import shutil
+import subprocess
+import sys
+
+from . import ROOT, LIB, build_mpy, deploy
+
+BOARDS_DIR = os.path.join(ROOT, "boards")
+FROZEN_SRC = os.path.join(ROOT, "build", "frozen-src")
+FROZEN_UNIX = os.path.join(ROOT, "build", "micropython-frozen")
+
+INSTALL_MPY = """\
+a MicroPython source tree is needed (MPY_DIR):
+    git clone https://github.com/micropython/micropython ~/micropython
+    git -C ~/micropython checkout v1.28.0
+    make -C ~/micropython/ports/esp32 submodules   # or ports/unix
+    make -C ~/micropython/mpy-cross
+then: make firmware BOARD=%s MPY_DIR=~/micropython"""
+
+INSTALL_IDF = """\
+ESP-IDF is needed for the ESP32 boards (idf.py not found, IDF_PATH unset):
+    git clone -b v5.4.1 --recursive https://github.com/espressif/esp-idf ~/esp-idf
+    ~/esp-idf/install.sh esp32,esp32s3,esp32c3
+    . ~/esp-idf/export.sh
+then run make firmware again in that shell (MicroPython v1.28 supports
+ESP-IDF v5.2 to v5.5: see ports/esp32/README.md of your tree)"""
+
+
+class FirmwareError(Exception):
+    pass
+
+
+def boards():
+    return sorted(d for d in os.listdir(BOARDS_DIR)
+                  if os.path.exists(os.path.join(BOARDS_DIR, d, "mpconfigboard.cmake")))
+
+
+def frozen_sources():
+    # the PSK profile and the app with constants inlined: what the
+    # manifest (firmware/manifest.py) freezes
+    srcs = [os.path.join(LIB, "ikev2", p) for p in deploy.PROFILE_PSK]
+    srcs += [os.path.join(ROOT, "firmware", p) for p in deploy.APP]
+    return build_mpy.inlined_tree(FROZEN_SRC, srcs)
+
+
+def check(board, mpy_dir, env=None):
+    # -> the command lines to run; FirmwareError says what is missing
+    env = os.environ if env is None else env
+    if not board:
+        raise FirmwareError("no BOARD: make firmware BOARD=<one of %s>"
+                            % ", ".join(boards() + ["unix"]))
+    if board != "unix" and board not in boards():
+        raise FirmwareError("unknown BOARD %r: one of %s"
+                            % (board, ", ".join(boards() + ["unix"])))
+    if not mpy_dir or not os.path.exists(os.path.join(mpy_dir, "py", "mpconfig.h")):
+        raise FirmwareError(("MPY_DIR %r is not a MicroPython tree; " % mpy_dir
+                             if mpy_dir else "") + INSTALL_MPY % board)
+    mpy_dir = os.path.abspath(mpy_dir)
+    cross = ["make", "-C", os.path.join(mpy_dir, "mpy-cross")]
+    manifest = os.path.join(ROOT, "firmware", "manifest.py")
+    if board == "unix":
+        build = os.path.join(ROOT, "build", "unix-frozen")
+        cmd = ["make", "-C", os.path.join(mpy_dir, "ports", "unix"), "-j2",
+               "VARIANT=standard", "BUILD=" + build, "FROZEN_MANIFEST=" + manifest,
+               "MICROPY_PY_FFI=0", "MICROPY_PY_BTREE=0"]
+        return [cross, cmd], os.path.join(build, "micropython")
+    if not env.get("IDF_PATH") or not shutil.which("idf.py", path=env.get("PATH")):
+        raise FirmwareError(INSTALL_IDF)
+    build = os.path.join(ROOT, "build", "firmware-" + board)
+    cmd = ["make", "-C", os.path.join(mpy_dir, "ports", "esp32"),
+           "BOARD_DIR=" + os.path.join(BOARDS_DIR, board), "BUILD=" + build]
+    return [cross, cmd], os.path.join(build, "firmware.bin")
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    board = (argv[0] if argv else "") or os.environ.get("BOARD")
+    mpy_dir = (argv[1] if len(argv) > 1 else "") or os.environ.get("MPY_DIR")
+    if mpy_dir:
+        mpy_dir = os.path.expanduser(mpy_dir)
+    try:
+        cmds, out = check(board, mpy_dir)
+        frozen_sources()
+        print("firmware: frozen sources in %s" % os.path.relpath(FROZEN_SRC, ROOT))
+        for i, c in enumerate(cmds, 1):
+            print("firmware: [%d/%d] %s" % (i, len(cmds), " ".join(c)), flush=True)
+            if subprocess.run(c).returncode:
+                raise FirmwareError("the build failed at step %d (see above)" % i)
+        if board == "unix":
+            shutil.copy(out, FROZEN_UNIX)
+            out = FROZEN_UNIX
+        print("firmware: built %s" % os.path.relpath(out, ROOT))
+        if board != "unix":
+            print("flash it:  make -C %s BOARD_DIR=%s BUILD=%s PORT=/dev/ttyUSB0 deploy"
+                  % (os.path.join(os.path.abspath(mpy_dir), "ports", "esp32"),
+                     os.path.join(BOARDS_DIR, board), os.path.dirname(out)))
+            print("then:      make deploy PORT=PORT DEVICE=devices/<id> FROZEN=1")
+        return 0
+    except FirmwareError as e:
+        print("firmware: %s" % e, file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
