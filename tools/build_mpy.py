@@ -151,7 +151,7 @@ def build(dest=None, quiet=False, opt=0, srcs=None):
 
 def inlined_tree(dest, srcs):
     # the sources with constants inlined, as .py, laid out under dest as
-    # lib/ikev2/... and app.py, hw.py: what `make firmware` freezes
+    # ikev2/... beside app.py and hw.py: what `make firmware` freezes
     consts = constants()
     if os.path.isdir(dest):
         shutil.rmtree(dest)
