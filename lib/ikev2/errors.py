@@ -59,6 +59,12 @@ class AuthenticationFailed(ProtocolError):
     pass
 
 
+class CertificateError(AuthenticationFailed):
+    # a certificate or private key that cannot be used: malformed, expired,
+    # not issued by a trusted CA, not for the peer's identity (x509.py)
+    pass
+
+
 class DecodeError(IKEError):
     pass
 
