@@ -20,7 +20,15 @@ _KEYS = (
     "local_id_type s auto;"
     "remote_id s ;"
     "remote_id_type s auto;"
-    "psk s *;"
+    "psk s ;"
+    "local_auth s auto;"
+    "remote_auth s auto;"
+    "cert s ;"
+    "private_key s ;"
+    "ca_cert l ;"
+    "validity_check s auto;"
+    "send_certreq b 1;"
+    "fragment_size i 1280;"
     "ike s aes128-sha256-x25519;"
     "esp s aes128-sha256;"
     "remote_ts l 0.0.0.0/0;"
@@ -90,13 +98,16 @@ def check(cfg, d):
         if v == "*":
             v = None
         elif typ is list:
-            v = [v]
+            v = [v] if v else []
         elif typ is int:
             v = int(v)
         elif typ is not str:
             v = typ(float(v))  # a float, or a bool from 0 / 1
         keys.append((k, typ, v))
         names.append(k)
+    if isinstance(d.get("ca_cert"), str):  # one CA: a string will do
+        d = dict(d)
+        d["ca_cert"] = [d["ca_cert"]]
     for k in d:
         if k not in names:
             raise ConfigError("unknown configuration key %r" % k)
@@ -123,12 +134,10 @@ def check(cfg, d):
         except ValueError:
             raise ConfigError("local_ip: %r is not an IPv4 address"
                               % cfg.local_ip)
-    if not cfg.psk:
-        raise ConfigError("psk: empty pre-shared key")
-    cfg.psk_bytes = cfg.psk.encode()
     cfg.idi = id_payload_data(cfg.local_id, cfg.local_id_type, "local_id")
     cfg.idr = (id_payload_data(cfg.remote_id, cfg.remote_id_type,
                                "remote_id") if cfg.remote_id else None)
+    _auth(cfg)
     cfg.ike_offers = parse(cfg.ike, True)
     cfg.esp_offers = parse(cfg.esp, False)
     cfg.remote_ts_ranges = _ts(cfg, "remote_ts")
@@ -154,6 +163,50 @@ def check(cfg, d):
         raise ConfigError("rekey_jitter: a fraction in 0..0.99")
     if cfg.replay_window < 32 or cfg.replay_window % 8 or cfg.replay_window > 4096:
         raise ConfigError("replay_window: a multiple of 8 in 32..4096")
+
+
+def _choice(cfg, key, words):
+    v = getattr(cfg, key)
+    if v not in words.split():
+        raise ConfigError("%s: %r is not one of %s" % (key, v, words))
+    return v
+
+
+def _auth(cfg):
+    # how each side authenticates: "psk", or "pubkey" (a certificate and
+    # its key; RFC 7427 signatures when the gateway supports them, else
+    # the classic methods 1 and 9), "classic" for the classic ones only
+    la = _choice(cfg, "local_auth", "auto psk pubkey classic")
+    if la == "auto":
+        la = "pubkey" if cfg.cert else "psk"
+    ra = _choice(cfg, "remote_auth", "auto psk pubkey")
+    if ra == "auto":
+        ra = "pubkey" if cfg.ca_cert else "psk"
+    cfg.local_auth, cfg.remote_auth = la, ra
+    _choice(cfg, "validity_check", "auto always never")
+    if "psk" in (la, ra):
+        if not cfg.psk:
+            raise ConfigError("psk: empty pre-shared key (needed for %s "
+                              "authentication)" % ("our" if la == "psk"
+                                                   else "the gateway's"))
+        cfg.psk_bytes = cfg.psk.encode()
+    else:
+        cfg.psk_bytes = None
+    cfg.cert_der = cfg.key = None
+    cfg.ca_ders = []
+    cfg.cert_ders = []
+    if la != "psk" or ra == "pubkey" or cfg.cert or cfg.ca_cert:
+        from . import _forget
+        from .certauth import check_credentials
+
+        try:
+            check_credentials(cfg)
+        finally:
+            _forget("ikev2.certauth", "ikev2.x509", "ikev2.der",
+                    "ikev2.crypto.p256")
+    if cfg.fragment_size and not 576 <= cfg.fragment_size <= 65535:
+        raise ConfigError("fragment_size: %r is not in 576..65535 (0 turns "
+                          "IKE fragmentation off)" % cfg.fragment_size)
 
 
 def _ts(cfg, key):

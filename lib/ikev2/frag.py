@@ -8,7 +8,13 @@ from .errors import DecodeError
 from .message import decode, decode_inner, encode_chain
 from .payloads import Payload, _need
 
-_MAX_FRAGMENTS = 32  # memory bound for reassembly
+# Bounds on reassembly (RFC 7383 2.6 leaves them to the receiver): a
+# message of at most 32 fragments and 16 KiB of decrypted content (a
+# gateway's IKE_AUTH with a chain of two RSA-3072 certificates is ~4 KiB),
+# collected within 30 s of its first fragment.
+_MAX_FRAGMENTS = 32
+_MAX_BYTES = 16384
+_MAX_AGE_MS = 30000
 
 
 # ---------------------------------------------------------------- SKF
@@ -72,9 +78,12 @@ class Reassembler:
     # RFC 7383 2.6: collects the fragments of one message, each verified
     # (and decrypted) on arrival, and returns the whole Message once all
     # are in.  Duplicates are ignored; a fragment of a different message
-    # or total restarts collection.
-    def __init__(self, cipher):
+    # or total, or one arriving after max_age ms, restarts collection.
+    # DecodeError for a fragment that breaks a bound or does not verify.
+    def __init__(self, cipher, max_bytes=_MAX_BYTES, max_age=_MAX_AGE_MS):
         self.cipher = cipher
+        self.max_bytes = max_bytes
+        self.max_age = max_age
         self.reset()
 
     def reset(self):
@@ -82,8 +91,10 @@ class Reassembler:
         self.parts = None
         self.inner = 0
         self.have = 0
+        self.size = 0
+        self.since = 0
 
-    def feed(self, data):
+    def feed(self, data, now=0):
         msg = decode(data)
         if not msg.payloads or msg.payloads[-1].TYPE != C.PT_SKF:
             raise DecodeError("not an Encrypted Fragment message")
@@ -95,13 +106,19 @@ class Reassembler:
         # AAD/ICV input: everything before the IV
         plain = self.cipher.open(data[:C.IKE_HEADER_LEN + 8], f.body)
         key = (msg.spi_i, msg.spi_r, msg.exchange, msg.flags, msg.mid, f.total)
-        if key != self.key:
+        if key != self.key or now - self.since > self.max_age:
+            self.reset()
             self.key = key
             self.parts = [None] * f.total
-            self.have = 0
+            self.since = now
         if self.parts[f.number - 1] is not None:
             return None
+        if self.size + len(plain) > self.max_bytes:
+            self.reset()
+            raise DecodeError("fragmented message over %d bytes"
+                              % self.max_bytes)
         self.parts[f.number - 1] = plain
+        self.size += len(plain)
         self.have += 1
         if f.number == 1:
             self.inner = f.inner

@@ -37,15 +37,27 @@ class IkeAuth:
         cfg = s.cfg
         self.spi = new_spi(s.rng, 4)
         idi = IDi(cfg.idi[0], cfg.idi[1])
-        auth = K.psk_auth(s.c, cfg.psk_bytes, s.real1, s.nr, s.keys.sk_pi,
-                          idi.encode())
-        s.real1 = None  # not needed any more
         pl = [idi]
+        certs = cfg.local_auth != "psk" or cfg.remote_auth != "psk"
+        if certs:
+            from . import certauth
+
+            pl += certauth.payloads(s)  # CERT, CERTREQ
+        if cfg.local_auth == "psk":
+            auth = Auth(C.AUTH_SHARED_KEY,
+                        K.psk_auth(s.c, cfg.psk_bytes, s.real1, s.nr,
+                                   s.keys.sk_pi, idi.encode()))
+        else:
+            method, data = certauth.sign(s, certauth.octets(
+                s.c, s.real1, s.nr, s.keys.sk_pi, idi.encode()))
+            auth = Auth(method, data)
+        s.auth_method = auth.method
+        s.real1 = None  # not needed any more
         if cfg.initial_contact:
             pl.append(Notify(C.N_INITIAL_CONTACT))
         if cfg.idr is not None:
             pl.append(IDr(cfg.idr[0], cfg.idr[1]))
-        pl.append(Auth(C.AUTH_SHARED_KEY, auth))
+        pl.append(auth)
         if cfg.virtual_ip:
             pl.append(CP(C.CFG_REQUEST, [(C.CFG_INTERNAL_IP4_ADDRESS, b""),
                                          (C.CFG_INTERNAL_IP4_DNS, b"")]))
@@ -66,7 +78,9 @@ class IkeAuth:
             if err.ntype == C.N_AUTHENTICATION_FAILED:
                 e = AuthenticationFailed(
                     "AUTHENTICATION_FAILED: the gateway refused our "
-                    "authentication (check psk and local_id)")
+                    "authentication (check %s and local_id)"
+                    % ("psk" if cfg.local_auth == "psk" else
+                       "our certificate, its CA on the gateway"))
             else:
                 e = NotifyError(err.ntype, data=err.data)
             e.peer_deleted = True  # the responder keeps no IKE SA
@@ -76,16 +90,22 @@ class IkeAuth:
         if cfg.idr is not None and (idr.id_type, idr.data) != cfg.idr:
             raise AuthenticationFailed("the gateway identifies as %r, not %r"
                                        % (idr.data, cfg.remote_id))
-        if auth.method != C.AUTH_SHARED_KEY:
-            raise AuthenticationFailed("the gateway authenticates with "
-                                       "method %d, not a shared key"
-                                       % auth.method)
-        want = K.psk_auth(s.c, cfg.psk_bytes, s.real2, s.ni, s.keys.sk_pr,
-                          idr.encode())
+        if cfg.remote_auth == "pubkey":
+            from . import certauth
+
+            certauth.verify(s, msg, idr, auth, certauth.octets(
+                s.c, s.real2, s.ni, s.keys.sk_pr, idr.encode()))
+        else:
+            if auth.method != C.AUTH_SHARED_KEY:
+                raise AuthenticationFailed("the gateway authenticates with "
+                                           "method %d, not a shared key"
+                                           % auth.method)
+            want = K.psk_auth(s.c, cfg.psk_bytes, s.real2, s.ni,
+                              s.keys.sk_pr, idr.encode())
+            if not s.c.ct_eq(want, auth.data):
+                raise AuthenticationFailed("the gateway's AUTH does not "
+                                           "verify (wrong psk on one side?)")
         s.real2 = None  # not needed any more
-        if not s.c.ct_eq(want, auth.data):
-            raise AuthenticationFailed("the gateway's AUTH does not verify "
-                                       "(wrong psk on one side?)")
         # the IKE SA is authenticated; now the Child SA
         if err is not None:
             raise NotifyError(err.ntype, _child_error(err.ntype), err.data)

@@ -1,0 +1,244 @@
+# Certificate authentication for IKE_AUTH (RFC 7296 2.15, RFC 7427):
+# loading the device's credentials when a Config is made, signing our
+# AUTH, and verifying the gateway's certificate chain and AUTH signature.
+# Loaded only by the configuration check and by IKE_AUTH: a PSK device
+# never imports it, and the session drops it with the handshake.
+#
+# Methods: 14 (Digital Signature, RFC 7427) when the gateway announced
+# SIGNATURE_HASH_ALGORITHMS with SHA2-256, else the classic ones: 9
+# (ECDSA with SHA-256 on P-256, r | s) and 1 (RSA PKCS#1 v1.5; SHA-1, as
+# RFC 7296 implementations use it).  The gateway may use any of the three.
+#
+# Validity dates (validity_check):
+#   auto    checked when the device knows the time (a clock after
+#           2025-01-01: set by NTP or an RTC), else skipped: a device whose
+#           clock is unset after a cold boot can still connect, and the
+#           chain, the name and the signature are checked regardless;
+#   always  the clock must be set, or the gateway is refused;
+#   never   dates are not checked.
+from . import const as C
+from . import x509
+from .errors import AuthenticationFailed, CertificateError, ConfigError
+from .rare import Cert, CertReq
+
+CLOCK_SET_AFTER = 1735689600  # 2025-01-01T00:00:00Z
+_HASH_IDS = {"sha256": 2, "sha384": 3, "sha512": 4}  # RFC 7427 4
+
+
+# ---------------------------------------------------------------- config
+def _read(cfg, key, value):
+    # a PEM text in the configuration itself, or a file's name
+    if "-----BEGIN" in value:
+        return value.encode()
+    try:
+        with open(value, "rb") as f:
+            return f.read()
+    except OSError as e:
+        raise ConfigError("%s: cannot read %r (%s)" % (key, value, e))
+
+
+def check_credentials(cfg):
+    # Config check (configcheck.py): read and parse cert, private_key and
+    # ca_cert, so that a bad file is a ConfigError naming the key, not an
+    # error in the middle of a handshake.  Keeps DER and the key numbers.
+    la, ra = cfg.local_auth, cfg.remote_auth
+    if la != "psk":
+        for k in ("cert", "private_key"):
+            if not getattr(cfg, k):
+                raise ConfigError("%s: required with local_auth %r (a PEM "
+                                  "file's name or its text)" % (k, la))
+    if ra == "pubkey":
+        if not cfg.ca_cert:
+            raise ConfigError("ca_cert: required to verify the gateway's "
+                              "certificate (remote_auth pubkey)")
+        if not cfg.remote_id:
+            raise ConfigError("remote_id: required with remote_auth pubkey: "
+                              "the gateway's certificate must carry it")
+    key = "cert"
+    try:
+        if cfg.cert:
+            certs = x509.load_certs(_read(cfg, "cert", cfg.cert))
+            if not certs:
+                raise CertificateError("no certificate in it")
+            cfg.cert_ders = [c.der for c in certs]
+            mine = certs[0]
+            certs = None
+            key = "private_key"
+            if cfg.private_key:
+                k = x509.load_private_key(_read(cfg, key, cfg.private_key))
+                if k.key_type != mine.key_type or k.public_key != mine.public_key:
+                    raise CertificateError("it does not belong to the "
+                                           "certificate %s" % mine.name())
+                cfg.key = k
+            if not mine.matches_id(cfg.idi[0], cfg.idi[1]):
+                raise ConfigError(
+                    "local_id: %r is not in the certificate %s (%s)"
+                    % (cfg.local_id, mine.name(), names(mine)))
+        key = "ca_cert"
+        for f in cfg.ca_cert:
+            got = x509.load_certs(_read(cfg, key, f))
+            if not got:
+                raise CertificateError("no certificate in %r" % f)
+            for c in got:
+                cfg.ca_ders.append(c.der)
+    except CertificateError as e:
+        raise ConfigError("%s: %s" % (key, e))
+    if la != "psk":
+        cfg.cert_der = cfg.cert_ders[0]
+
+
+def names(cert):
+    # the identities a certificate carries, for messages
+    out = []
+    for n in cert.dns_names:
+        out.append(n)
+    for a in cert.ip_addrs:
+        if len(a) == 4:
+            out.append("%d.%d.%d.%d" % tuple(a))
+    for e in cert.emails:
+        out.append(e)
+    if not out:
+        return "no subjectAltName"
+    return "subjectAltName " + ", ".join(out)
+
+
+def device_time():
+    # seconds since 1970 (UTC), or None while the clock is unset
+    import time
+
+    t = time.time()
+    if time.gmtime(0)[0] == 2000:  # MicroPython ports with a 2000 epoch
+        t += 946684800
+    return int(t) if t >= CLOCK_SET_AFTER else None
+
+
+# ---------------------------------------------------------------- our AUTH
+def octets(c, real, nonce, sk_p, id_body):
+    # RFC 7296 2.15: RealMessage | Nonce | prf(SK_p, RestOfIDPayload)
+    return real + nonce + c.hmac_sha256(sk_p, id_body)
+
+
+def payloads(s):
+    # CERT (ours and any intermediates) and CERTREQ (the SHA-1 hashes of
+    # our CAs' public keys, RFC 7296 3.7) for the IKE_AUTH request
+    cfg = s.cfg
+    out = []
+    if cfg.local_auth != "psk":
+        for d in cfg.cert_ders:
+            out.append(Cert(C.CERT_X509_SIG, d))
+    if cfg.remote_auth == "pubkey" and cfg.send_certreq:
+        h = b""
+        for d in cfg.ca_ders:
+            h += s.c.sha1(x509.Certificate(d).spki)
+        out.append(CertReq(C.CERT_X509_SIG, h))
+    return out
+
+
+def sign(s, data):
+    # -> (method, AUTH data) over the signed octets `data`
+    c = s.c
+    k = s.cfg.key
+    rfc7427 = (s.cfg.local_auth == "pubkey" and 2 in s.peer_hashes)
+    if k.key_type == "ecdsa":
+        r, sig = c.ecdsa_sign(k.d, c.hash("sha256", data))
+        if not rfc7427:
+            return C.AUTH_ECDSA_256, r.to_bytes(32, "big") + sig.to_bytes(32, "big")
+        sig = x509.encode_ecdsa_sig(r, sig)
+        alg = x509.ALG_ECDSA_SHA256
+    else:
+        if not rfc7427:
+            return C.AUTH_RSA_SIG, c.rsa_sign(k, c.hash("sha1", data), "sha1")
+        sig = c.rsa_sign(k, c.hash("sha256", data), "sha256")
+        alg = x509.ALG_RSA_SHA256
+    return C.AUTH_DIGITAL_SIGNATURE, bytes((len(alg),)) + alg + sig
+
+
+# ---------------------------------------------------------------- the gateway
+def verify(s, msg, idr, auth, data):
+    # The gateway's certificate chain, identity and AUTH signature over
+    # `data`; raises CertificateError / AuthenticationFailed.
+    cfg = s.cfg
+    c = s.c
+    if auth.method not in (C.AUTH_RSA_SIG, C.AUTH_ECDSA_256,
+                           C.AUTH_DIGITAL_SIGNATURE):
+        raise AuthenticationFailed(
+            "the gateway authenticates with method %d, not with a "
+            "certificate (remote_auth is pubkey)" % auth.method)
+    ders = []
+    for p in msg.find_all(Cert):
+        if p.encoding == C.CERT_X509_SIG:
+            ders.append(p.data)
+    if not ders:
+        raise AuthenticationFailed("the gateway sent no certificate (send_cert "
+                                   "= always on the gateway, or keep "
+                                   "send_certreq on)")
+    leaf = x509.Certificate(ders[0])
+    inter = []
+    for d in ders[1:]:
+        inter.append(x509.Certificate(d))
+    ders = None
+    anchors = []
+    for d in cfg.ca_ders:
+        anchors.append(x509.Certificate(d))
+    now = None
+    if cfg.validity_check != "never":
+        now = s.wall() if s.wall is not None else device_time()
+        if now is None:
+            if cfg.validity_check == "always":
+                raise CertificateError(
+                    "the device clock is not set, so the gateway "
+                    "certificate's dates cannot be checked (validity_check "
+                    "always): set the time first (NTP)")
+            s.cert_dates_unchecked = True
+    x509.verify_chain(c, leaf, inter, anchors, now)
+    inter = anchors = None
+    if not leaf.matches_id(idr.id_type, idr.data):
+        raise CertificateError(
+            "the gateway's certificate %s is not for its identity %s (%s)"
+            % (leaf.name(), cfg.remote_id, names(leaf)))
+    _check_sig(c, leaf, auth, data)
+    s.peer_cert = leaf.name()
+
+
+def _check_sig(c, leaf, auth, data):
+    m = auth.method
+    sig = auth.data
+    salt = None
+    if m == C.AUTH_DIGITAL_SIGNATURE:
+        n = sig[0] if sig else 0
+        if len(sig) < 1 + n:
+            raise AuthenticationFailed("malformed RFC 7427 AUTH payload")
+        name, hname, salt = x509.parse_sig_alg(sig[1:1 + n])
+        if hname not in _HASH_IDS:
+            raise AuthenticationFailed("the gateway signs with %s, which we "
+                                       "did not offer" % hname)
+        sig = sig[1 + n:]
+        kind = "ecdsa" if name.endswith("ecdsa") else "rsa"
+    elif m == C.AUTH_ECDSA_256:
+        kind, hname = "ecdsa", "sha256"
+    else:
+        kind, hname = "rsa", "sha1"
+    if kind != leaf.key_type:
+        raise AuthenticationFailed("the gateway signs with %s but its "
+                                   "certificate holds an %s key"
+                                   % (kind, leaf.key_type))
+    h = c.hash(hname, data)
+    if kind == "ecdsa":
+        if m == C.AUTH_ECDSA_256:
+            if len(sig) != 64:
+                raise AuthenticationFailed("ECDSA AUTH of %d bytes" % len(sig))
+            r, sv = (int.from_bytes(sig[:32], "big"),
+                     int.from_bytes(sig[32:], "big"))
+        else:
+            try:
+                r, sv = x509.decode_ecdsa_sig(sig)
+            except CertificateError:
+                raise AuthenticationFailed("malformed ECDSA signature in AUTH")
+        ok = c.ecdsa_verify(leaf.public_key, h, r, sv)
+    else:
+        n, e = leaf.public_key
+        ok = c.rsa_verify(n, e, sig, h, hname, salt)
+    if not ok:
+        raise AuthenticationFailed("the gateway's AUTH signature does not "
+                                   "verify with the key of its certificate %s"
+                                   % leaf.name())
