@@ -20,6 +20,8 @@
 #
 # Usage:  with Lab(pool="10.99.0.0/24") as lab: lab.start_initiator(); lab.initiate()
 #         ikev2-lab up --pool 10.99.0.0/24      (ikev2-lab list, ikev2-lab down NAME)
+#         ikev2-lab up --include pki/swanctl.conf --private pki/gateway.key
+#                                               (certificates made by ikev2-pki)
 import argparse
 import atexit
 import ipaddress
@@ -48,9 +50,13 @@ COLLECTOR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "collector.
 
 DEFAULT_IKE = "aes128-sha256-x25519,aes256gcm16-prfsha256-ecp256,aes128-sha256-modp2048"
 DEFAULT_ESP = "aes128-sha256,aes256gcm16"
+# Certificates: x509 pem pkcs1 pubkey openssl parse and check them and the
+# SEC1/PKCS#1 keys ikev2-pki writes; mgf1 lets charon sign with RSA-PSS
+# (rsa_pss = yes, RFC 7427).  No revocation or curl plugin: they would fetch
+# CRLs/OCSP from addresses outside the lab's namespaces.
 PLUGINS = ("random nonce aes sha1 sha2 hmac gmp curve25519 x509 pem pkcs1 pubkey "
            "openssl kernel-libipsec kernel-netlink socket-default vici updown attr "
-           "gcm ctr kdf")
+           "gcm ctr kdf mgf1")
 CONN = "lab"      # connection name (both sides)
 CHILD = "lab"     # child SA name (both sides)
 FWMARK = "0x42"   # marks charon's own IKE/ESP packets on the gateway
@@ -76,6 +82,37 @@ def _loaded_ok(p):
     bad = [ln for ln in (p.stdout + p.stderr).splitlines()
            if "fail" in ln and not ln.startswith("opening directory")]
     return p.returncode == 0 and not bad
+
+
+def _merge(base, extra):
+    """base updated with extra, recursively for nested dicts (in place)."""
+    for k, v in (extra or {}).items():
+        if isinstance(v, dict) and isinstance(base.get(k), dict):
+            _merge(base[k], v)
+        else:
+            base[k] = v
+    return base
+
+
+# the credential folders of a SWANCTL_DIR that swanctl --load-all reads
+CRED_DIRS = ("x509", "x509ca", "x509aa", "x509ocsp", "x509crl", "x509ac",
+             "pubkey", "private", "rsa", "ecdsa", "pkcs8", "pkcs12")
+
+
+def _install_creds(swanctl_dir, creds):
+    """Copy credential files into the folders of a SWANCTL_DIR: creds is
+    {"private": [key files], "x509ca": [...], ...}.  Private keys are loaded
+    by swanctl only from such folders (a path in swanctl.conf is not read)."""
+    for sub, files in (creds or {}).items():
+        if sub not in CRED_DIRS:
+            raise LabError("creds: unknown swanctl folder %r (one of %s)"
+                           % (sub, ", ".join(CRED_DIRS)))
+        d = os.path.join(swanctl_dir, sub)
+        os.makedirs(d, mode=0o700, exist_ok=True)
+        for src in [files] if isinstance(files, str) else files:
+            dst = os.path.join(d, os.path.basename(src))
+            shutil.copyfile(src, dst)
+            os.chmod(dst, 0o600)
 
 
 def _conf_value(v):
@@ -442,10 +479,18 @@ class Lab:
         remote_id="device.lab", rekey_time=None, life_time=None,
         over_time=None, dpd_delay=None, ike_version=2, log_level=1,
         extra_conn=None, extra_child=None, name=None, collector_port=5140,
-        strict_forward=True, keep_state=True, verbose=True, includes=())
+        strict_forward=True, keep_state=True, verbose=True, includes=(),
+        charon_opts=None, creds=None)
 
     includes: more swanctl.conf files for the gateway (`include` lines),
-    e.g. the one ikev2-provision writes for a device (pool "labpool").
+    e.g. the one ikev2-provision writes for a device (pool "labpool"), or
+    the one ikev2-pki writes (certificates by absolute path).
+    charon_opts: a dict merged (recursively) into the `charon { }` section
+    of the gateway's strongswan.conf, e.g. {"fragment_size": 576,
+    "rsa_pss": True}.
+    creds: files copied into the gateway's swanctl credential folders
+    before loading, {"private": [key files], "x509ca": [...], ...}: swanctl
+    loads private keys only from its folders (e.g. ikev2-pki's gateway.key).
 
     rekey_time: a value for both the IKE SA and the Child SA, or a dict
     {"ike": v, "child": v}; over_time: IKE SA only; life_time: Child SA only
@@ -471,8 +516,14 @@ class Lab:
                  over_time=None, dpd_delay=None, ike_version=2, log_level=1,
                  extra_conn=None, extra_child=None, name=None, collector_port=5140,
                  strict_forward=True, keep_state=True, verbose=True,
-                 includes=()):
+                 includes=(), charon_opts=None, creds=None):
         self.includes = list(includes)  # swanctl.conf files for the gateway
+        self.charon_opts = dict(charon_opts or {})
+        self.creds = dict(creds or {})
+        for sub in self.creds:
+            if sub not in CRED_DIRS:
+                raise LabError("creds: unknown swanctl folder %r (one of %s)"
+                               % (sub, ", ".join(CRED_DIRS)))
         self.name = name or self._new_name()
         self.ns_device = self.name + "-dev"
         self.ns_gateway = self.name + "-gw"
@@ -581,7 +632,7 @@ class Lab:
             lv["net"] = max(int(lv.get("net", lv.get("default", 1))), 2)
         return lv
 
-    def _strongswan_conf(self, d, vici, gateway):
+    def _strongswan_conf(self, d, vici, gateway, charon_opts=None):
         charon = {
             "load_modular": False,
             "load": PLUGINS,
@@ -609,6 +660,7 @@ class Lab:
                 charon["dos_protection"] = True
                 charon["cookie_threshold"] = 1
                 charon["half_open_timeout"] = 86400
+        _merge(charon, self.charon_opts if gateway else charon_opts)
         return "\n".join(_conf_lines({"charon": charon})) + "\n"
 
     @staticmethod
@@ -654,7 +706,14 @@ class Lab:
         return {"ike-lab": {"id-gw": self.gateway_id, "id-dev": self.device_id,
                             "secret": "0x" + self.psk.encode().hex()}}
 
-    def _initiator_swanctl_conf(self):
+    def _initiator_swanctl_conf(self, conf=None):
+        """The initiator's swanctl.conf: PSK with the lab's ids and
+        proposals; conf (a dict) is merged into the connection, e.g.
+        {"local": {"auth": "pubkey", "certs": CERT, "id": ID}} to use a
+        certificate (a dict value replaces a section of the same name
+        entirely); a str is the whole swanctl.conf text instead."""
+        if isinstance(conf, str):
+            return conf if conf.endswith("\n") else conf + "\n"
         conn = {
             "version": self.ike_version,
             "proposals": self.ike,
@@ -668,6 +727,7 @@ class Lab:
                                  "esp_proposals": self.esp,
                                  "start_action": "none"}},
         }
+        conn.update(conf or {})
         top = {"connections": {CONN: conn}, "secrets": self._secrets()}
         return "\n".join(_conf_lines(top)) + "\n"
 
@@ -752,6 +812,7 @@ class Lab:
             f.write(self._strongswan_conf(self.gw_dir, self.gateway_vici, True))
         with open(os.path.join(self.gw_dir, "swanctl.conf"), "w") as f:
             f.write(self._gateway_swanctl_conf())
+        _install_creds(self.gw_dir, self.creds)
 
         self._step("starting charon in %s" % self.ns_gateway)
         self._start_charon("gateway", self.gw_dir, "charon-gw")
@@ -905,6 +966,16 @@ class Lab:
                    and s.get("remote-host") != self.cloud_ip]
         return sas
 
+    def conns(self, side="gateway"):
+        """Names of the connections loaded in the gateway's (or the
+        initiator's) charon."""
+        fn = self.swanctl if side == "gateway" else self.initiator_swanctl
+        p = fn("--list-conns")
+        if p.returncode != 0:
+            raise LabError("swanctl --list-conns: %s%s" % (p.stdout, p.stderr))
+        return [ln.split(":")[0] for ln in p.stdout.splitlines()
+                if ln and not ln[0].isspace() and ":" in ln]
+
     def charon_log(self, side="gateway"):
         """The charon log, the logs of earlier runs (restart_gateway) first."""
         d = self.gw_dir if side == "gateway" else self.ini_dir
@@ -998,18 +1069,25 @@ class Lab:
 
     # ---------------------------------------------------------- strongSwan initiator
 
-    def start_initiator(self):
+    def start_initiator(self, conf=None, creds=None, charon_opts=None):
         """A second charon in the device namespace as a strongSwan IKEv2
         initiator with the same PSK, ids and proposals (vips = 0.0.0.0 when a
-        pool is configured).  Does not initiate: see initiate()."""
+        pool is configured).  Does not initiate: see initiate().
+        conf: a dict merged into its connection "lab" (e.g. certificate
+        auth: {"local": {"auth": "pubkey", "certs": CERT, "id": ID},
+        "remote": {"auth": "pubkey", "id": GW_ID, "cacerts": CA}}), or the
+        whole swanctl.conf text; creds: files for its credential folders
+        ({"private": [KEY]}); charon_opts: merged into its charon section."""
         if "charon-ini" in self._procs:
             return
         self._step("starting strongSwan initiator in %s" % self.ns_device)
         os.makedirs(self.ini_dir, exist_ok=True)
         with open(os.path.join(self.ini_dir, "strongswan.conf"), "w") as f:
-            f.write(self._strongswan_conf(self.ini_dir, self.initiator_vici, False))
+            f.write(self._strongswan_conf(self.ini_dir, self.initiator_vici, False,
+                                          charon_opts))
         with open(os.path.join(self.ini_dir, "swanctl.conf"), "w") as f:
-            f.write(self._initiator_swanctl_conf())
+            f.write(self._initiator_swanctl_conf(conf))
+        _install_creds(self.ini_dir, creds)
         try:
             self._start_charon("device", self.ini_dir, "charon-ini")
         except LabError as e:
@@ -1051,6 +1129,7 @@ class Lab:
                 "gateway_id": self.gateway_id, "device_id": self.device_id,
                 "ike": self.ike, "esp": self.esp, "encap": self.encap,
                 "cookies": self.cookies, "state_dir": self.state_dir,
+                "includes": [os.path.abspath(p) for p in self.includes],
                 "gateway_vici": self.gateway_vici,
                 "charon_log": os.path.join(self.gw_dir, "charon.log"),
                 "collector_file": self.collector_file}
@@ -1109,6 +1188,12 @@ def main(argv=None):
     up.add_argument("--rekey-time")
     up.add_argument("--log-level", type=int, default=1)
     up.add_argument("--port", type=int, default=5140, help="collector port")
+    up.add_argument("--include", action="append", metavar="FILE",
+                    help="another swanctl.conf for the gateway (repeat for more), "
+                    "e.g. the one ikev2-pki or ikev2-provision wrote")
+    up.add_argument("--private", action="append", metavar="KEY",
+                    help="a private key for the gateway's swanctl private/ "
+                    "folder, e.g. ikev2-pki's gateway.key")
     up.add_argument("--initiator", action="store_true",
                     help="also start strongSwan's initiator and initiate once")
     sub.add_parser("list", help="namespaces carrying the lab prefix")
@@ -1139,7 +1224,8 @@ def main(argv=None):
     lab = Lab(psk=a.psk, ike=a.ike, esp=a.esp, local_ts=a.local_ts, pool=a.pool,
               dns=a.dns, encap=a.encap, cookies=a.cookies, local_id=a.gateway_id,
               remote_id=a.device_id, dpd_delay=a.dpd_delay, rekey_time=a.rekey_time,
-              log_level=a.log_level, collector_port=a.port)
+              log_level=a.log_level, collector_port=a.port,
+              includes=a.include or (), creds={"private": a.private} if a.private else None)
 
     def _term(signum, frame):
         raise KeyboardInterrupt()
