@@ -294,3 +294,34 @@ def test_sk_must_be_last():
             + (28 + 8 + 20).to_bytes(4, "big")
             + h("28000008") + b"abcd" + h("00000014") + b"n" * 16)
     raises(DecodeError, M.decode, data)
+
+
+@per_backend
+def test_reassembly_bounds(backend):
+    # RFC 7383 2.6 leaves the bounds to the receiver: size, count, time
+    tx, rx = _ciphers(backend, C.ENCR_AES_GCM_16)
+    big = [Cert(C.CERT_X509_SIG, bytes(range(256)) * 8)]
+    msg = M.Message(C.IKE_AUTH, SPI_I, SPI_R, 1, C.FLAG_INITIATOR, big,
+                    encrypted=True)
+    frags = M.encode_fragments(msg, tx, 300)
+    assert len(frags) > 6
+    # more content than max_bytes: refused, and collection starts over
+    r = M.Reassembler(rx, max_bytes=1024)
+    got = None
+    try:
+        for f in frags:
+            got = r.feed(f, 0)
+        assert False, "over max_bytes accepted"
+    except DecodeError as e:
+        assert "1024" in str(e)
+    assert got is None and r.have == 0
+    # fragments spread over more than max_age: the old ones are dropped
+    r = M.Reassembler(rx, max_age=1000)
+    for f in frags[:-1]:
+        assert r.feed(f, 0) is None
+    assert r.feed(frags[-1], 5000) is None  # too late: a new collection
+    for f in frags[:-1]:
+        got = r.feed(f, 5100)
+    assert got == msg
+    # a total over the fragment bound is refused before decryption
+    raises(ValueError, M.encode_fragments, msg, tx, 60)
