@@ -16,13 +16,18 @@
 #           chain, the name and the signature are checked regardless;
 #   always  the clock must be set, or the gateway is refused;
 #   never   dates are not checked.
+# x509.py (and der.py) are imported where needed, not here: signing our
+# AUTH needs neither, and the handshake's peak heap is lower without them.
 from . import const as C
-from . import x509
 from .errors import AuthenticationFailed, CertificateError, ConfigError
 from .rare import Cert, CertReq
 
 CLOCK_SET_AFTER = 1735689600  # 2025-01-01T00:00:00Z
 _HASH_IDS = {"sha256": 2, "sha384": 3, "sha512": 4}  # RFC 7427 4
+# RFC 7427 AUTH: the AlgorithmIdentifiers of our signatures (ecdsa-with-
+# SHA256 without parameters, sha256WithRSAEncryption with NULL ones)
+_ALG_ECDSA = b"\x30\x0a\x06\x08\x2a\x86\x48\xce\x3d\x04\x03\x02"
+_ALG_RSA = b"\x30\x0d\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0b\x05\x00"
 
 
 # ---------------------------------------------------------------- config
@@ -40,7 +45,12 @@ def _read(cfg, key, value):
 def check_credentials(cfg):
     # Config check (configcheck.py): read and parse cert, private_key and
     # ca_cert, so that a bad file is a ConfigError naming the key, not an
-    # error in the middle of a handshake.  Keeps DER and the key numbers.
+    # error in the middle of a handshake.  Keeps DER, the key numbers and
+    # the CERTREQ data (SHA-1 of each CA's SubjectPublicKeyInfo, RFC 7296
+    # 3.7).
+    from . import x509
+    import hashlib
+
     la, ra = cfg.local_auth, cfg.remote_auth
     if la != "psk":
         for k in ("cert", "private_key"):
@@ -66,10 +76,14 @@ def check_credentials(cfg):
             key = "private_key"
             if cfg.private_key:
                 k = x509.load_private_key(_read(cfg, key, cfg.private_key))
-                if k.key_type != mine.key_type or k.public_key != mine.public_key:
+                pub = (k.n, k.e) if k.key_type == "rsa" else k.public_key
+                if k.key_type != mine.key_type or pub != mine.public_key:
                     raise CertificateError("it does not belong to the "
                                            "certificate %s" % mine.name())
-                cfg.key = k
+                from .config import Key
+
+                cfg.key = Key(k)
+                k = None
             if not mine.matches_id(cfg.idi[0], cfg.idi[1]):
                 raise ConfigError(
                     "local_id: %r is not in the certificate %s (%s)"
@@ -81,6 +95,7 @@ def check_credentials(cfg):
                 raise CertificateError("no certificate in %r" % f)
             for c in got:
                 cfg.ca_ders.append(c.der)
+                cfg.certreq += hashlib.sha1(c.spki).digest()
     except CertificateError as e:
         raise ConfigError("%s: %s" % (key, e))
     if la != "psk":
@@ -127,10 +142,7 @@ def payloads(s):
         for d in cfg.cert_ders:
             out.append(Cert(C.CERT_X509_SIG, d))
     if cfg.remote_auth == "pubkey" and cfg.send_certreq:
-        h = b""
-        for d in cfg.ca_ders:
-            h += s.c.sha1(x509.Certificate(d).spki)
-        out.append(CertReq(C.CERT_X509_SIG, h))
+        out.append(CertReq(C.CERT_X509_SIG, cfg.certreq))
     return out
 
 
@@ -143,13 +155,15 @@ def sign(s, data):
         r, sig = c.ecdsa_sign(k.d, c.hash("sha256", data))
         if not rfc7427:
             return C.AUTH_ECDSA_256, r.to_bytes(32, "big") + sig.to_bytes(32, "big")
-        sig = x509.encode_ecdsa_sig(r, sig)
-        alg = x509.ALG_ECDSA_SHA256
+        from .der import encode, encode_int
+
+        sig = encode(0x30, encode_int(r) + encode_int(sig))  # Ecdsa-Sig-Value
+        alg = _ALG_ECDSA
     else:
         if not rfc7427:
             return C.AUTH_RSA_SIG, c.rsa_sign(k, c.hash("sha1", data), "sha1")
         sig = c.rsa_sign(k, c.hash("sha256", data), "sha256")
-        alg = x509.ALG_RSA_SHA256
+        alg = _ALG_RSA
     return C.AUTH_DIGITAL_SIGNATURE, bytes((len(alg),)) + alg + sig
 
 
@@ -157,6 +171,8 @@ def sign(s, data):
 def verify(s, msg, idr, auth, data):
     # The gateway's certificate chain, identity and AUTH signature over
     # `data`; raises CertificateError / AuthenticationFailed.
+    from . import x509
+
     cfg = s.cfg
     c = s.c
     if auth.method not in (C.AUTH_RSA_SIG, C.AUTH_ECDSA_256,
@@ -201,6 +217,8 @@ def verify(s, msg, idr, auth, data):
 
 
 def _check_sig(c, leaf, auth, data):
+    from . import x509
+
     m = auth.method
     sig = auth.data
     salt = None

@@ -195,6 +195,7 @@ def _auth(cfg):
     cfg.cert_der = cfg.key = None
     cfg.ca_ders = []
     cfg.cert_ders = []
+    cfg.certreq = b""
     if la != "psk" or ra == "pubkey" or cfg.cert or cfg.ca_cert:
         from . import _forget
         from .certauth import check_credentials
