@@ -1,5 +1,5 @@
-# The freeze manifest of the device application: the PSK profile of the
-# library (constants inlined) and the app, as prepared by `make firmware`
+# The freeze manifest of the device application: the library's PSK profile
+# and its certificate modules (constants inlined) and the app, as prepared by `make firmware`
 # in build/frozen-src.  The board manifests in boards/ include it after the
 # port's stock modules; for the unix port it is the whole manifest:
 #   make -C ports/unix FROZEN_MANIFEST=<absolute path of this file>

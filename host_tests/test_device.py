@@ -4,6 +4,7 @@
 # a provisioned device against a real strongSwan gateway, run from the
 # very tree `make deploy` copies to a board.
 import json
+import shutil
 import os
 import re
 import stat
@@ -83,7 +84,7 @@ def test_board_manifests_freeze_the_profile_and_the_app():
         assert len(pk) == 1 and pk[0][1] == ("ikev2",)
         base = os.path.normpath(os.path.join(pk[0][3], pk[0][2]["base_path"]))
         assert base == frozen
-        for p in deploy.PROFILE_PSK:
+        for p in deploy.PROFILE_PSK + deploy.EXTRA_CERT:
             src = os.path.join(base, "ikev2", p)
             assert os.path.exists(src), src
             assert "import const as C" not in open(src).read()  # inlined
@@ -187,6 +188,50 @@ def test_deploy_steps_and_errors(tmp_path, capsys):
     (dev / "secrets.json").write_text("{")
     assert deploy.main(["--port", "/dev/null", "--device", str(dev), "--dry-run"]) == 2
     assert "secrets.json is not valid JSON" in capsys.readouterr().err
+
+
+def test_deploy_a_certificate_device(tmp_path, capsys):
+    # a config.json that uses certificates: the certificate modules are
+    # staged with the PSK profile and load on MicroPython, and the files
+    # the config names are copied beside it
+    from tools import pki
+
+    d = str(tmp_path / "pki")
+    pki.make_ca(d)
+    pki.make_gateway(d, "gw.lab")
+    p = pki.make_device(d, "device1.lab")
+    dev = tmp_path / "dev"
+    (dev / "certs").mkdir(parents=True)
+    for k, name in (("cert", "certs/cert.pem"), ("key", "certs/key.pem"),
+                    ("ca", "ca.pem")):
+        shutil.copy(p[k], str(dev / name))
+    cfg = {"cert": "certs/cert.pem", "private_key": "certs/key.pem",
+           "ca_cert": ["ca.pem"]}
+    (dev / "config.json").write_text(json.dumps(cfg))
+    (dev / "secrets.json").write_text("{}")
+    assert deploy.uses_certs(str(dev))
+    assert deploy.credential_files(str(dev)) == ["certs/cert.pem", "certs/key.pem",
+                                                 "ca.pem"]
+    dest, files = deploy.stage(os.path.join(ROOT, "build", "test-device"), certs=True)
+    want = {"lib/ikev2/" + p[:-3] + ".mpy" for p in deploy.PROFILE_PSK + deploy.EXTRA_CERT}
+    assert want <= set(files)
+    mods = ["ikev2." + p[:-3].replace("/", ".") for p in deploy.EXTRA_CERT]
+    code = "for m in %r:\n __import__(m)\nprint('ok')" % mods
+    r = subprocess.run([MICROPYTHON, "-c", code], capture_output=True, text=True,
+                       env=dict(os.environ, MICROPYPATH="%s:%s/lib" % (dest, dest)))
+    assert r.returncode == 0 and r.stdout.startswith("ok"), r.stderr
+    st = deploy.steps(dest, files, str(dev))
+    cps = [s[3] for s in st if s[:2] == ["fs", "cp"]]
+    assert {":certs/cert.pem", ":certs/key.pem", ":ca.pem", ":config.json"} <= set(cps)
+    assert any(s[0] == "exec" and "'/certs'" in s[1] for s in st)
+    assert deploy.main(["--port", "/dev/null", "--device", str(dev), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "certauth.mpy" in out and "certs/key.pem" in out
+    # a config naming a file that is not there: refused before anything
+    cfg["ca_cert"] = ["missing.pem"]
+    (dev / "config.json").write_text(json.dumps(cfg))
+    assert deploy.main(["--port", "/dev/null", "--device", str(dev), "--dry-run"]) == 2
+    assert "ca_cert names missing.pem, which is not in" in capsys.readouterr().err
 
 
 def test_romfs_image_fits_the_partition():

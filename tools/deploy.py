@@ -27,8 +27,9 @@ from . import ROOT, LIB, build_mpy
 # The PSK profile, relative to lib/ikev2.  Left out: crypto/host.py (CPython
 # only), crypto/pure.py, aes.py and gcm.py (pure-Python AES and GCM for a
 # port without cryptolib: an ESP32 has it, and GCM is slow there; add them
-# with --with-gcm), frag.py (IKE fragmentation: needed with certificates),
-# const.py (inlined at build time).
+# with --with-gcm), the certificate modules (EXTRA_CERT, added when the
+# device's config.json uses certificates, or with --with-certs), const.py
+# (inlined at build time).
 PROFILE_PSK = (
     "__init__.py", "errors.py", "config.py", "configcheck.py", "ip.py",
     "payloads.py", "rare.py", "message.py", "sk.py", "keys.py", "proposals.py",
@@ -37,6 +38,11 @@ PROFILE_PSK = (
     "crypto/__init__.py", "crypto/util.py", "crypto/mpy.py", "crypto/dh.py",
     "crypto/x25519.py", "crypto/p256.py", "crypto/modp.py")
 EXTRA_GCM = ("crypto/gcm.py", "crypto/aes.py", "crypto/pure.py")
+# certificate authentication (RFC 7427) and IKE fragmentation (RFC 7383)
+EXTRA_CERT = ("certauth.py", "x509.py", "der.py", "frag.py", "crypto/ecdsa.py",
+              "crypto/rsa.py")
+# the config keys that name a credential file on the device
+CRED_KEYS = ("cert", "private_key", "ca_cert")
 APP = ("app.py", "hw.py")  # firmware/, compiled; main.py stays source
 DEVICE_FILES = ("config.json", "secrets.json")
 
@@ -45,16 +51,16 @@ class DeployError(Exception):
     pass
 
 
-def profile(gcm=False):
-    return PROFILE_PSK + (EXTRA_GCM if gcm else ())
+def profile(gcm=False, certs=False):
+    return PROFILE_PSK + (EXTRA_GCM if gcm else ()) + (EXTRA_CERT if certs else ())
 
 
-def stage(dest=None, gcm=False, quiet=True):
+def stage(dest=None, gcm=False, quiet=True, certs=False):
     # -> (dest, [device path]) : the compiled tree, as on the device
     dest = dest or os.path.join(ROOT, "build", "device")
     if os.path.isdir(dest):
         shutil.rmtree(dest)
-    libsrc = [os.path.join(LIB, "ikev2", p) for p in profile(gcm)]
+    libsrc = [os.path.join(LIB, "ikev2", p) for p in profile(gcm, certs)]
     appsrc = [os.path.join(ROOT, "firmware", p) for p in APP]
     _, errors = build_mpy.build(os.path.join(dest, "lib"), quiet=True, opt=3,
                                 srcs=libsrc)
@@ -102,6 +108,36 @@ def romfs_image(dest, out):
     return out
 
 
+def credential_files(device_dir):
+    # the files config.json names in cert, private_key and ca_cert (PEM
+    # text inline needs no file), relative to the device directory and
+    # copied to the same name on the board
+    with open(os.path.join(device_dir, "config.json")) as f:
+        cfg = json.load(f)
+    out = []
+    for k in CRED_KEYS:
+        v = cfg.get(k) or []
+        for name in ([v] if isinstance(v, str) else v):
+            if not isinstance(name, str) or "-----BEGIN" in name:
+                continue
+            if name.startswith("/") or ".." in name.split("/"):
+                raise DeployError("%s: %r must be a file name relative to the "
+                                  "device directory" % (k, name))
+            if not os.path.isfile(os.path.join(device_dir, name)):
+                raise DeployError("%s names %s, which is not in %s"
+                                  % (k, name, device_dir))
+            out.append(name)
+    return out
+
+
+def uses_certs(device_dir):
+    with open(os.path.join(device_dir, "config.json")) as f:
+        cfg = json.load(f)
+    return bool(cfg.get("cert") or cfg.get("ca_cert")
+                or cfg.get("local_auth", "psk") not in ("psk", "auto")
+                or cfg.get("remote_auth", "psk") not in ("psk", "auto"))
+
+
 def steps(dest, files, device_dir=None, romfs=False, code=True):
     # -> the mpremote steps, in order, each an argument list; main() chains
     # them into one mpremote call (one connection, one soft reset).
@@ -122,7 +158,12 @@ def steps(dest, files, device_dir=None, romfs=False, code=True):
     for f in code:
         out.append(["fs", "cp", os.path.join(dest, f), ":" + f])
     if device_dir:
-        for f in DEVICE_FILES:
+        creds = credential_files(device_dir)
+        dirs = sorted(set(os.path.dirname(f) for f in creds if "/" in f))
+        if dirs:
+            out.append(["exec", "import os\nfor d in %r:\n try: os.mkdir(d)\n"
+                        " except OSError: pass" % (["/" + d for d in _parents(dirs)],)])
+        for f in DEVICE_FILES + tuple(creds):
             out.append(["fs", "cp", os.path.join(device_dir, f), ":" + f])
     out.append(["reset"])
     return out
@@ -159,12 +200,13 @@ def check_device_dir(device_dir):
                 json.load(fh)
         except ValueError as e:
             raise DeployError("%s is not valid JSON: %s" % (p, e))
+    credential_files(device_dir)
 
 
 def package_json():
     # the mip manifest: `mip install github:OWNER/REPO` puts the library and
     # the application into /lib (sources; the device compiles them)
-    urls = [["ikev2/" + p, "lib/ikev2/" + p] for p in profile(gcm=True)]
+    urls = [["ikev2/" + p, "lib/ikev2/" + p] for p in profile(gcm=True, certs=True)]
     urls += [[p, "firmware/" + p] for p in APP]
     from ikev2 import VERSION
 
@@ -193,6 +235,9 @@ def main(argv=None):
                     "and the device's files only")
     ap.add_argument("--with-gcm", action="store_true",
                     help="add pure-Python AES-GCM (slow on an ESP32)")
+    ap.add_argument("--with-certs", action="store_true",
+                    help="add certificate authentication and IKE fragmentation "
+                    "(automatic when the device's config.json uses certificates)")
     ap.add_argument("--dry-run", action="store_true",
                     help="stage and print the mpremote commands only")
     ap.add_argument("--package-json", action="store_true",
@@ -210,7 +255,8 @@ def main(argv=None):
         else:
             print("deploy: no DEVICE directory: the code only, the board "
                   "keeps its config.json and secrets.json")
-        dest, files = stage(gcm=a.with_gcm, quiet=False)
+        certs = a.with_certs or bool(a.device and uses_certs(a.device))
+        dest, files = stage(gcm=a.with_gcm, quiet=False, certs=certs)
         st = steps(dest, files, a.device, a.romfs, code=not a.frozen)
         for i, s in enumerate(st, 1):
             print("deploy: step %d/%d: %s" % (i, len(st), " ".join(

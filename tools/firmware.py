@@ -44,9 +44,10 @@ def boards():
 
 
 def frozen_sources():
-    # the PSK profile and the app with constants inlined: what the
+    # the library (PSK profile and the certificate modules: frozen code
+    # costs flash, not RAM) and the app with constants inlined: what the
     # manifest (firmware/manifest.py) freezes
-    srcs = [os.path.join(LIB, "ikev2", p) for p in deploy.PROFILE_PSK]
+    srcs = [os.path.join(LIB, "ikev2", p) for p in deploy.profile(certs=True)]
     srcs += [os.path.join(ROOT, "firmware", p) for p in deploy.APP]
     return build_mpy.inlined_tree(FROZEN_SRC, srcs)
 
