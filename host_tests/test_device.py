@@ -385,12 +385,20 @@ def test_app_platform_layer_is_the_only_one_touching_the_hardware():
 
 
 # --------------------------------------------- against strongSwan in the lab
-def _provisioned_lab(tmp_path, count):
+def _provisioned_lab(tmp_path, count, auth="psk"):
     from tools.lab import Lab
+    from tools import pki
 
-    lab = Lab(pool="10.99.0.0/24", verbose=False)
+    extra, creds = [], None
+    if auth == "cert":  # ikev2-pki's PKI, and ikev2-provision --pki
+        d = str(tmp_path / "pki")
+        pki.make_ca(d)
+        pki.make_gateway(d, "gw.lab")
+        pki.make_device(d, "sensor-07.lab")
+        extra, creds = ["--pki", d], {"private": [os.path.join(d, "gateway.key")]}
+    lab = Lab(pool="10.99.0.0/24", verbose=False, creds=creds)
     out = tmp_path / "sensor"
-    rc = provision.main([
+    rc = provision.main(extra + [
         "--id", "sensor-07.lab", "--gateway", lab.gateway_ip, "--gateway-id",
         lab.gateway_id, "--telemetry", "%s:%d" % (lab.cloud_ip, lab.collector_port),
         "--remote-ts", str(lab.cloud_net), "--pool", "labpool", "--interval", "0.1",
@@ -403,20 +411,27 @@ def _provisioned_lab(tmp_path, count):
 
 
 @pytest.mark.parametrize("runtime", ["micropython", "cpython"])
-def test_provisioned_device_against_strongswan(tmp_path, runtime):
+@pytest.mark.parametrize("auth", ["psk", "cert"])
+def test_provisioned_device_against_strongswan(tmp_path, runtime, auth):
     # provision, give the gateway the snippet, and run the application: on
-    # MicroPython from the tree `make deploy` copies, on CPython from source
+    # MicroPython from the tree `make deploy` copies, on CPython from source;
+    # in the device's directory, as on its filesystem (cert.pem, ...)
     labutil.need_lab()
-    lab, out = _provisioned_lab(tmp_path, 8)
+    lab, out = _provisioned_lab(tmp_path, 8, auth)
+    if auth == "cert":
+        assert set(json.loads((out / "secrets.json").read_text())) == set()
+        assert stat.S_IMODE(os.stat(out / "key.pem").st_mode) == 0o600
     with lab:
         if runtime == "micropython":
-            dest, _ = deploy.stage(os.path.join(ROOT, "build", "test-device-lab"))
-            cmd = ["env", "MICROPYPATH=%s:%s/lib" % (dest, dest), MICROPYTHON,
-                   "-X", "heapsize=160k", "-m", "app"]
+            dest, _ = deploy.stage(os.path.join(ROOT, "build", "test-device-lab"),
+                                   certs=auth == "cert")
+            cmd = ["env", "-C", str(out), "MICROPYPATH=%s:%s/lib" % (dest, dest),
+                   MICROPYTHON, "-X", "heapsize=%s" % ("160k" if auth == "psk" else "256k"),
+                   "-m", "app"]
         else:
-            cmd = ["env", "PYTHONPATH=%s:%s" % (os.path.join(ROOT, "lib"),
-                                                os.path.join(ROOT, "firmware")),
-                   sys.executable, os.path.join(ROOT, "firmware", "app.py")]
+            cmd = ["env", "-C", str(out), "PYTHONPATH=%s:%s" % (
+                os.path.join(ROOT, "lib"), os.path.join(ROOT, "firmware")),
+                sys.executable, os.path.join(ROOT, "firmware", "app.py")]
         r = lab.run(lab.ns_device, *cmd, str(out / "config.json"),
                     str(out / "secrets.json"), timeout=120)
         assert r.returncode == 0, r.stderr
@@ -431,6 +446,8 @@ def test_provisioned_device_against_strongswan(tmp_path, runtime):
     # the gateway used the provisioned connection, not the lab's own
     assert re.search(r"<sensor-07-lab\|\d+> IKE_SA sensor-07-lab\[\d+\] established", log), \
         log[-2000:]
+    if auth == "cert":
+        assert "authentication of 'sensor-07.lab' with ECDSA_WITH_SHA256_DER successful" in log
 
 
 def test_provisioned_device_with_a_wrong_psk_is_refused(tmp_path):

@@ -11,7 +11,11 @@
 #                    to put in /etc/swanctl/conf.d/ (mode 0600: it holds the
 #                    PSK) and load with `swanctl --load-all`
 # The PSK is 32 random bytes (256 bits) unless --psk-file gives one, which
-# must be strong.  Every value is checked by the library's own config check
+# must be strong.  With --pki DIR (a PKI made by ikev2-pki, holding
+# devices/ID/) the device authenticates with its certificate instead: its
+# cert.pem, key.pem (mode 0600) and ca.pem are copied into --out, the
+# config names them, secrets.json holds no PSK, and swanctl.conf is the
+# certificate connection for this device.  Every value is checked by the library's own config check
 # and the application's, before anything is written: a bad proposal, an
 # unknown key, a weak PSK stop with a one-line error and exit status 2.
 import argparse
@@ -142,6 +146,9 @@ def check(cfg, sec, tmp):
     _write(sp, sec, 0o600)
     try:
         _, tunnel = app.load(cp, sp)
+        for k in CRED_FILES:  # relative to the device's root, here tmp
+            if k in tunnel:
+                tunnel[k] = os.path.join(tmp, tunnel[k])
         Config(tunnel)
     except app.AppError as e:
         raise ProvisionError(str(e).replace(tmp + os.sep, ""))
@@ -160,9 +167,32 @@ def _write(path, obj, mode=0o644):
     os.chmod(path, mode)
 
 
+CRED_FILES = {"cert": "cert.pem", "private_key": "key.pem", "ca_cert": "ca.pem"}
+
+
+def _pki_files(a):
+    # -> {config key: source path} of the device's certificate, key and CA
+    from . import pki
+
+    d = pki.device_dir(a.pki, a.id)
+    src = {"cert": os.path.join(d, "cert.pem"), "private_key": os.path.join(d, "key.pem"),
+           "ca_cert": os.path.join(d, "ca.pem")}
+    for p in src.values():
+        if not os.path.exists(p):
+            raise ProvisionError("%s is missing: make it with `ikev2-pki device %s "
+                                 "--id %s`" % (p, a.pki, a.id))
+    return src
+
+
 def provision(a):
     # -> the output directory; nothing is written unless everything checks
-    if a.psk_file:
+    if a.pki:
+        if a.psk_file:
+            raise ProvisionError("--pki and --psk-file: a device uses one or "
+                                 "the other")
+        creds = _pki_files(a)
+        psk = None
+    elif a.psk_file:
         try:
             with open(a.psk_file) as f:
                 psk = f.read().strip()
@@ -177,7 +207,7 @@ def provision(a):
         if not re.match(r"^[A-Za-z0-9.-]+$", a.gateway):
             raise ProvisionError("--gateway: not an address or host name: %r"
                                  % a.gateway)
-    sec = {"psk": psk}
+    sec = {"psk": psk} if psk else {}
     if a.wifi_password_file:
         try:
             with open(a.wifi_password_file) as f:
@@ -185,6 +215,8 @@ def provision(a):
         except OSError as e:
             raise ProvisionError("cannot read --wifi-password-file: %s" % e)
     cfg = device_config(a)
+    if a.pki:
+        cfg.update(CRED_FILES)
     out = a.out
     if os.path.exists(out) and not a.force:
         raise ProvisionError("%s exists: it may hold a device's only copy of its "
@@ -193,9 +225,22 @@ def provision(a):
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp, mode=0o700)
     try:
-        check(cfg, sec, tmp)
         name = conn_name(a.id)
-        _write(os.path.join(tmp, "swanctl.conf"), swanctl_snippet(a, psk, name), 0o600)
+        if a.pki:
+            from . import pki
+
+            for k, src in creds.items():
+                shutil.copy(src, os.path.join(tmp, CRED_FILES[k]))
+            os.chmod(os.path.join(tmp, "key.pem"), 0o600)
+            try:
+                conf = pki.swanctl_text(a.pki, a.gateway_id, a.pool, a.remote_ts,
+                                        ike=a.ike, esp=a.esp, devices=[a.id])
+            except pki.PkiError as e:
+                raise ProvisionError("--pki: %s" % e)
+        else:
+            conf = swanctl_snippet(a, psk, name)
+        check(cfg, sec, tmp)
+        _write(os.path.join(tmp, "swanctl.conf"), conf, 0o600)
         if os.path.exists(out):
             shutil.rmtree(out)
         os.rename(tmp, out)
@@ -235,6 +280,9 @@ def parser():
     ap.add_argument("--psk-file", help="use this PSK instead of a random one "
                     "(checked: at least %d characters, about %d bits)"
                     % (MIN_PSK_CHARS, MIN_PSK_BITS))
+    ap.add_argument("--pki", metavar="DIR", help="authenticate with a "
+                    "certificate from this ikev2-pki directory (DIR/devices/ID) "
+                    "instead of a PSK")
     ap.add_argument("--set", action="append", metavar="KEY=VALUE",
                     help="any other device config key (JSON value)")
     ap.add_argument("--out", help="output directory (default devices/ID)")
@@ -253,9 +301,15 @@ def main(argv=None):
         print("ikev2-provision: error: %s" % e, file=sys.stderr)
         return 2
     print("ikev2-provision: device %s" % a.id)
-    for f, what in (("config.json", "device settings"),
-                    ("secrets.json", "the PSK, mode 0600"),
-                    ("swanctl.conf", "for the gateway, mode 0600")):
+    files = [("config.json", "device settings"),
+             ("secrets.json", "the Wi-Fi password, mode 0600" if a.pki
+              else "the PSK, mode 0600"),
+             ("swanctl.conf", "for the gateway, mode 0600")]
+    if a.pki:
+        files[1:1] = [("cert.pem", "the device's certificate"),
+                      ("key.pem", "its private key, mode 0600"),
+                      ("ca.pem", "the CA that signs the gateway's certificate")]
+    for f, what in files:
         print("  %-34s %s" % (os.path.join(out, f), what))
     print("next: copy swanctl.conf to the gateway's /etc/swanctl/conf.d/, run "
           "`swanctl --load-all`, then `make deploy PORT=... DEVICE=%s`" % out)
