@@ -24,10 +24,6 @@ from .rare import Cert, CertReq
 
 CLOCK_SET_AFTER = 1735689600  # 2025-01-01T00:00:00Z
 _HASH_IDS = {"sha256": 2, "sha384": 3, "sha512": 4}  # RFC 7427 4
-# RFC 7427 AUTH: the AlgorithmIdentifiers of our signatures (ecdsa-with-
-# SHA256 without parameters, sha256WithRSAEncryption with NULL ones)
-_ALG_ECDSA = b"\x30\x0a\x06\x08\x2a\x86\x48\xce\x3d\x04\x03\x02"
-_ALG_RSA = b"\x30\x0d\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0b\x05\x00"
 
 
 # ---------------------------------------------------------------- config
@@ -155,15 +151,17 @@ def sign(s, data):
         r, sig = c.ecdsa_sign(k.d, c.hash("sha256", data))
         if not rfc7427:
             return C.AUTH_ECDSA_256, r.to_bytes(32, "big") + sig.to_bytes(32, "big")
-        from .der import encode, encode_int
+        from .der import ALG_ECDSA_SHA256, encode_ecdsa_sig
 
-        sig = encode(0x30, encode_int(r) + encode_int(sig))  # Ecdsa-Sig-Value
-        alg = _ALG_ECDSA
+        sig = encode_ecdsa_sig(r, sig)
+        alg = ALG_ECDSA_SHA256
     else:
         if not rfc7427:
             return C.AUTH_RSA_SIG, c.rsa_sign(k, c.hash("sha1", data), "sha1")
         sig = c.rsa_sign(k, c.hash("sha256", data), "sha256")
-        alg = _ALG_RSA
+        from .der import ALG_RSA_SHA256
+
+        alg = ALG_RSA_SHA256
     return C.AUTH_DIGITAL_SIGNATURE, bytes((len(alg),)) + alg + sig
 
 

@@ -257,7 +257,11 @@ def oid_str(b):
     return ".".join(out)
 
 
-# Encoding, for the little the library writes (ECDSA signatures).
+# Encoding, for the little the library writes: RFC 7427 AUTH data, the
+# AlgorithmIdentifier of our signature and an ECDSA Ecdsa-Sig-Value
+# (ecdsa-with-SHA256 has no parameters, sha256WithRSAEncryption NULL ones).
+ALG_ECDSA_SHA256 = b"\x30\x0a\x06\x08\x2a\x86\x48\xce\x3d\x04\x03\x02"
+ALG_RSA_SHA256 = b"\x30\x0d\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x01\x0b\x05\x00"
 
 def encode(tag, value):
     n = len(value)
@@ -281,3 +285,8 @@ def encode_int(n):
     if b[0] & 0x80:
         b = b"\x00" + b
     return encode(INTEGER, b)
+
+
+def encode_ecdsa_sig(r, s):
+    # Ecdsa-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }
+    return encode(0x30, encode_int(r) + encode_int(s))

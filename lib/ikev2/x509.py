@@ -53,7 +53,8 @@ except ImportError:  # CPython
 
 import binascii
 
-from .der import Reader, encode, encode_int, oid_str, format_time
+from .der import (Reader, encode, oid_str, format_time,  # noqa: F401
+                  ALG_ECDSA_SHA256, ALG_RSA_SHA256, encode_ecdsa_sig)
 from .errors import CertificateError, CryptoError
 
 _BOOL = const(0x01)
@@ -92,8 +93,6 @@ _EKU = b"\x55\x1d\x25"
 _POLICIES = b"\x55\x1d\x20"
 
 # AlgorithmIdentifiers for RFC 7427 AUTH data
-ALG_ECDSA_SHA256 = b"\x30\x0a\x06\x08" + _ECDSA + b"\x02"
-ALG_RSA_SHA256 = b"\x30\x0d\x06\x09" + _PKCS1 + b"\x0b\x05\x00"
 
 _P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551
 
@@ -219,9 +218,6 @@ def decode_ecdsa_sig(sig):
     s.done()
     return a, b
 
-
-def encode_ecdsa_sig(r, s):
-    return encode(_SEQ, encode_int(r) + encode_int(s))
 
 
 # --- names ------------------------------------------------------------------
