@@ -51,10 +51,10 @@ class Rng:
         return out[:n]
 
 
-def raises(exc, f, *args):
-    # -> the exception; fails if f(*args) raises nothing or something else
+def raises(exc, f, *args, **kw):
+    # -> the exception; fails if f(*args, **kw) raises nothing or something else
     try:
-        f(*args)
+        f(*args, **kw)
     except exc as e:
         return e
     raise AssertionError("%s not raised by %s" % (exc.__name__, f))
