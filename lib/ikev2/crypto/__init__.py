@@ -10,6 +10,28 @@
 #   hmac_sha256(key, data)
 #   ct_eq(a, b)                            constant-time comparison
 #   dh_public(group, priv) / dh_shared(group, priv, peer)  (see dh.py)
+#   hash(name, data)                       name: "sha1", "sha256", "sha384",
+#                                          "sha512"; CryptoError if unknown
+#                                          or missing here (MicroPython:
+#                                          usually sha1/sha256 only)
+#
+# Signatures (RFC 7427 / RFC 7296 AUTH); digest is the message hash.  A
+# bad signature gives False; CryptoError only for a malformed key, an
+# unknown or missing hash or a digest of the wrong length:
+#   ecdsa_sign(d, digest) -> (r, s)        P-256, d in [1, N-1]; digests
+#                                          over 256 bits are truncated
+#                                          (FIPS 186-4).  mpy/pure: RFC 6979
+#                                          deterministic k; host: random k
+#   ecdsa_verify(pub, digest, r, s) -> bool  pub: x || y, 64 bytes
+#   rsa_verify(n, e, sig, digest, hash_name, pss_salt=None) -> bool
+#                                          PKCS#1 v1.5, or RSASSA-PSS with
+#                                          MGF1(hash_name) and this salt
+#                                          length; 1024..4096-bit moduli;
+#                                          sig must be exactly k bytes
+#   rsa_sign(key, digest, hash_name) -> bytes  PKCS#1 v1.5; key has int
+#                                          n, e, d, p, q, dp, dq, qinv
+# (ecdsa.py and rsa.py hold the portable code and its side-channel notes;
+# mpy and pure import them on first use.)
 #
 # Backends:
 #   host  CPython with the `cryptography` package (OpenSSL)

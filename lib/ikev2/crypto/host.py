@@ -1,14 +1,18 @@
 # Host backend (CPython only): the `cryptography` package (OpenSSL) for
-# AES, AES-GCM, X25519 and ECDH; hashlib/hmac (also OpenSSL) for SHA-256
-# and HMAC.  Never imported on MicroPython.
+# AES, AES-GCM, X25519, ECDH, ECDSA and RSA; hashlib/hmac (also OpenSSL)
+# for the SHA family and HMAC.  Never imported on MicroPython.
 import hashlib
 import hmac
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.asymmetric import ec, x25519
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, padding, x25519
+from cryptography.hazmat.primitives.asymmetric import rsa as _rsa, utils
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from .dh import check_group, check_peer
 from .modp import MODP2048_G, MODP2048_P
+from .p256 import N as _N, decode_point
+from .rsa import check_public, hash_len
 from ..errors import CryptoError
 
 NAME = "host"
@@ -55,6 +59,12 @@ def sha1(data):
     return hashlib.sha1(data).digest()
 
 
+def hash(name, data):
+    if name not in _HASHES:
+        raise CryptoError("unknown hash %r" % (name,))
+    return hashlib.new(name, data).digest()
+
+
 def hmac_sha256(key, data):
     return hmac.digest(key, data, "sha256")
 
@@ -94,3 +104,94 @@ def dh_shared(group, priv, peer):
     # numbers built into key objects for no gain.
     return pow(int.from_bytes(peer, "big"), int.from_bytes(priv, "big"),
                MODP2048_P).to_bytes(256, "big")
+
+
+# Signatures.  The portable rsa.py/ecdsa.py define the semantics (see
+# there); these give the same answers on OpenSSL.  ECDSA signing here uses
+# OpenSSL's random k, not RFC 6979.
+_HASHES = {"sha1": hashes.SHA1, "sha256": hashes.SHA256,
+           "sha384": hashes.SHA384, "sha512": hashes.SHA512}
+_ECDSA = ec.ECDSA(utils.Prehashed(hashes.SHA256()))
+
+
+def _ec_digest(digest):
+    # FIPS 186-4 6.4 keeps the leftmost 256 bits of the digest; a shorter
+    # one is taken as an integer, the same as left-padded with zeros.  So
+    # any digest maps to a 32-byte "SHA-256" one that OpenSSL uses as is.
+    d = bytes(digest)
+    if len(d) >= 32:
+        return d[:32]
+    return bytes(32 - len(d)) + d
+
+
+def ecdsa_sign(d, digest):
+    if not 1 <= d < _N:
+        raise CryptoError("ECDSA private key out of range")
+    key = ec.derive_private_key(d, ec.SECP256R1())
+    return utils.decode_dss_signature(key.sign(_ec_digest(digest), _ECDSA))
+
+
+def ecdsa_verify(pub, digest, r, s):
+    try:
+        decode_point(pub)  # the same checks and errors as the other backends
+        key = ec.EllipticCurvePublicKey.from_encoded_point(
+            ec.SECP256R1(), b"\x04" + bytes(pub))
+    except ValueError as e:
+        raise CryptoError("invalid ECDSA P-256 public key (%s)" % e)
+    if not (1 <= r < _N and 1 <= s < _N):
+        return False
+    try:
+        key.verify(utils.encode_dss_signature(r, s), _ec_digest(digest),
+                   _ECDSA)
+    except InvalidSignature:
+        return False
+    return True
+
+
+def _rsa_checks(n, e, digest, hash_name):
+    bits = check_public(n, e)
+    if len(digest) != hash_len(hash_name):
+        raise CryptoError("a %s digest is %d bytes, not %d"
+                          % (hash_name, hash_len(hash_name), len(digest)))
+    return (bits + 7) // 8
+
+
+def rsa_verify(n, e, sig, digest, hash_name, pss_salt=None):
+    k = _rsa_checks(n, e, digest, hash_name)
+    if len(sig) != k:
+        return False
+    h = _HASHES[hash_name]()
+    if pss_salt is None:
+        pad = padding.PKCS1v15()
+    elif pss_salt < 0:
+        return False  # as rsa.py; cryptography would raise ValueError
+    else:
+        pad = padding.PSS(mgf=padding.MGF1(h), salt_length=pss_salt)
+    try:
+        key = _rsa.RSAPublicNumbers(e, n).public_key()
+        key.verify(bytes(sig), bytes(digest), pad, utils.Prehashed(h))
+    except InvalidSignature:
+        return False
+    except ValueError as err:
+        raise CryptoError("invalid RSA public key (%s)" % err)
+    return True
+
+
+_rsa_cache = [None, None]
+
+
+def rsa_sign(key, digest, hash_name):
+    _rsa_checks(key.n, key.e, digest, hash_name)
+    nums = (key.n, key.e, key.d, key.p, key.q, key.dp, key.dq, key.qinv)
+    if _rsa_cache[0] != nums:
+        # private_key() checks the key's consistency (slow): keep the last
+        try:
+            _rsa_cache[1] = _rsa.RSAPrivateNumbers(
+                key.p, key.q, key.d, key.dp, key.dq, key.qinv,
+                _rsa.RSAPublicNumbers(key.e, key.n)).private_key()
+        except ValueError as err:
+            raise CryptoError("invalid RSA private key (%s)" % err)
+        _rsa_cache[0] = nums
+    h = _HASHES[hash_name]()
+    return _rsa_cache[1].sign(bytes(digest), padding.PKCS1v15(),
+                              utils.Prehashed(h))

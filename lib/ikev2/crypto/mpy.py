@@ -1,11 +1,13 @@
 # MicroPython backend: AES from cryptolib (mbedTLS, with the hardware AES
 # engine on ESP32), SHA-256 from hashlib, HMAC on top of it; GCM, X25519,
-# P-256 and MODP in pure Python because stock firmware has no more.
+# P-256, MODP, ECDSA and RSA in pure Python because stock firmware has no
+# more.
 try:
     import cryptolib
 except ImportError:  # firmware before v1.21
     import ucryptolib as cryptolib
-from .util import ct_eq, sha1, sha256, hmac_sha256  # noqa: F401 (interface)
+# re-exported as part of the backend interface
+from .util import ct_eq, sha1, sha256, hmac_sha256, hash  # noqa: F401
 
 NAME = "mpy"
 _ECB = 1
@@ -50,3 +52,29 @@ def dh_shared(group, priv, peer):
     from .dh import dh_shared
 
     return dh_shared(group, priv, peer)
+
+
+# Signatures (certificate authentication), imported on use: a PSK-only
+# device never loads rsa.py or ecdsa.py.
+def ecdsa_sign(d, digest):
+    from .ecdsa import sign
+
+    return sign(d, digest, hmac_sha256)
+
+
+def ecdsa_verify(pub, digest, r, s):
+    from .ecdsa import verify
+
+    return verify(pub, digest, r, s)
+
+
+def rsa_verify(n, e, sig, digest, hash_name, pss_salt=None):
+    from .rsa import verify
+
+    return verify(n, e, sig, digest, hash_name, pss_salt)
+
+
+def rsa_sign(key, digest, hash_name):
+    from .rsa import sign
+
+    return sign(key, digest, hash_name)

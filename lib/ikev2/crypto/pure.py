@@ -3,7 +3,8 @@
 # and the fallback where neither cryptolib nor `cryptography` exists.
 from .aes import AES
 from . import gcm
-from .util import ct_eq, sha1, sha256, hmac_sha256  # noqa: F401 (interface)
+# re-exported as part of the backend interface
+from .util import ct_eq, sha1, sha256, hmac_sha256, hash  # noqa: F401
 
 NAME = "pure"
 
@@ -50,3 +51,29 @@ def dh_shared(group, priv, peer):
     from .dh import dh_shared
 
     return dh_shared(group, priv, peer)
+
+
+# Signatures (certificate authentication), imported on use: a PSK-only
+# device never loads rsa.py or ecdsa.py.
+def ecdsa_sign(d, digest):
+    from .ecdsa import sign
+
+    return sign(d, digest, hmac_sha256)
+
+
+def ecdsa_verify(pub, digest, r, s):
+    from .ecdsa import verify
+
+    return verify(pub, digest, r, s)
+
+
+def rsa_verify(n, e, sig, digest, hash_name, pss_salt=None):
+    from .rsa import verify
+
+    return verify(n, e, sig, digest, hash_name, pss_salt)
+
+
+def rsa_sign(key, digest, hash_name):
+    from .rsa import sign
+
+    return sign(key, digest, hash_name)
