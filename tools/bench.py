@@ -77,6 +77,7 @@ def main(argv=None):
     # the handshake against a real gateway: needs root and strongSwan
     from .lab import CHARON
 
+    certs = None
     if os.geteuid() != 0 or not os.path.exists(CHARON):
         print("\nHandshake bench skipped: it needs root and strongSwan's charon "
               "(%s); run `make bench` as root after `make test` installed it" % CHARON)
@@ -84,6 +85,13 @@ def main(argv=None):
         from . import bench_handshake
 
         bench_handshake.run(3 if a.quick else 7)
+        from . import bench_certs
+
+        print("\nbench: certificate authentication (a gateway per mode, "
+              "heap bisection)...", flush=True)
+        certs = bench_certs.measure(3 if a.quick else 5,
+                                    log=lambda m: print(m, flush=True))
+        bench_certs.report(certs)
     mem = None
     from . import bench_mem
 
@@ -103,7 +111,8 @@ def main(argv=None):
         bench_mem.report(mem)
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"cpython": cp, "micropython": mp, "memory": mem}, f, indent=1)
+            json.dump({"cpython": cp, "micropython": mp, "memory": mem,
+                       "certificates": certs}, f, indent=1)
 
 
 if __name__ == "__main__":
