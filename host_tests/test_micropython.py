@@ -81,6 +81,12 @@ def test_vector_files_verify_independently():
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.strip().splitlines()[-1].endswith(" 0 failed")
+    # the signature vectors (RFC 6979, RSA), checked with `cryptography`
+    r = subprocess.run([sys.executable,
+                        os.path.join(ROOT, "host_tests", "vectors", "make_sig_vectors.py")],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.strip().splitlines()[-1].endswith(" 0 failed")
 
 
 def test_rekeys_leave_the_heap_flat(tmp_path):
