@@ -104,7 +104,8 @@ def test_up_reports_the_certificates(tmp_path, runtime):
         rc, out, err = ikev2c(lab, _cfg(lab, dev), runtime, *HEAP, "up")
         assert rc == 0, err
         info = out[-1]
-        assert info["auth"] == 14 and info["peer_cert"] == "CN=gw.lab"
+        assert info["auth"] == {"method": 14, "peer_cert": "CN=gw.lab",
+                                "dates_checked": True}
         assert info["virtual_ip"].startswith("10.99.0.")
 
 
@@ -119,7 +120,7 @@ def test_classic_signature_methods(tmp_path, runtime, key, ours, theirs):
         rc, out, err = ikev2c(lab, _cfg(lab, dev, local_auth="classic"), runtime,
                               *HEAP, "up")
         assert rc == 0, err
-        assert out[-1]["auth"] == (9 if key == "ecdsa" else 1)
+        assert out[-1]["auth"]["method"] == (9 if key == "ecdsa" else 1)
         glog = lab.charon_log()
         assert "authentication of 'device1.lab' with %s" % (
             "ECDSA-256 signature" if key == "ecdsa" else "RSA signature") in glog, \
@@ -135,7 +136,8 @@ def test_psk_device_certificate_gateway(tmp_path, runtime):
         del cfg["cert"], cfg["private_key"]
         rc, out, err = ikev2c(lab, cfg, runtime, *HEAP, "up")
         assert rc == 0, err
-        assert out[-1]["auth"] == 2 and out[-1]["peer_cert"] == "CN=gw.lab"
+        assert out[-1]["auth"]["method"] == 2
+        assert out[-1]["auth"]["peer_cert"] == "CN=gw.lab"
         glog = lab.charon_log()
         assert "authentication of 'device1.lab' with pre-shared key successful" in glog
         assert "authentication of 'gw.lab' (myself) with ECDSA_WITH_SHA256_DER" in glog

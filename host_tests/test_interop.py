@@ -48,8 +48,11 @@ MATRIX = [
                          ids=["-".join(m) for m in MATRIX])
 def test_ping_and_telemetry(runtime, ike, esp):
     # MicroPython runs at the default 110k heap cap, but AES-GCM: its GHASH
-    # is pure Python (cryptolib has no GCM), which needs ~116 KB at peak
-    heap = ["--heap", "128k"] if "gcm" in ike + esp else []
+    # is pure Python (cryptolib has no GCM), which needs ~116 KB at peak;
+    # and ECP-256, whose handshake peaks at 109-110 KiB on this 64-bit port
+    # (bisected: README, "Measured here"), too close to the cap to be stable
+    heap = (["--heap", "128k"] if "gcm" in ike + esp else
+            ["--heap", "116k"] if "ecp256" in ike else [])
     with _lab(ike=ike, esp=esp) as lab:
         cfg = device_config(lab, ike=ike, esp=esp)
         rc, out, err = ikev2c(lab, cfg, runtime, *heap, "ping", lab.cloud_ip, "-c", "2")

@@ -39,8 +39,8 @@ PROFILE_PSK = (
     "crypto/x25519.py", "crypto/p256.py", "crypto/modp.py")
 EXTRA_GCM = ("crypto/gcm.py", "crypto/aes.py", "crypto/pure.py")
 # certificate authentication (RFC 7427) and IKE fragmentation (RFC 7383)
-EXTRA_CERT = ("certauth.py", "x509.py", "der.py", "frag.py", "crypto/ecdsa.py",
-              "crypto/rsa.py")
+EXTRA_CERT = ("certauth.py", "x509.py", "der.py", "frag.py", "crypto/sig.py",
+              "crypto/ecdsa.py", "crypto/rsa.py")
 # the config keys that name a credential file on the device
 CRED_KEYS = ("cert", "private_key", "ca_cert")
 APP = ("app.py", "hw.py")  # firmware/, compiled; main.py stays source

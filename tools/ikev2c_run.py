@@ -136,7 +136,12 @@ def run(cfg, cmd, args, log_progress=True):
             "soak HOST:PORT SECONDS [INTERVAL_MS]")
         return EXIT_USAGE
     try:
+        if isinstance(cfg, str):  # a file's name: the dict lives in this frame only
+            cfg = _load(cfg)
+            if cfg is None:
+                return EXIT_USAGE
         c = Client(cfg, log=log if log_progress else None)
+        cfg = None  # the Config holds what it needs: free the JSON's dict
     except ConfigError as e:
         log("error: config: %s" % e)
         return EXIT_USAGE
@@ -162,13 +167,16 @@ def main(argv):
     if len(argv) < 3:
         log("error: usage: ikev2c_run.py CONFIG.json up|ping|send|demo ...")
         return EXIT_USAGE
+    return run(argv[1], argv[2], argv[3:])
+
+
+def _load(path):
     try:
-        with open(argv[1]) as f:
-            cfg = json.load(f)
+        with open(path) as f:
+            return json.load(f)
     except (OSError, ValueError) as e:
-        log("error: config %s: %s" % (argv[1], e))
-        return EXIT_USAGE
-    return run(cfg, argv[2], argv[3:])
+        log("error: config %s: %s" % (path, e))
+        return None
 
 
 if __name__ == "__main__":

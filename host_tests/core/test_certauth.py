@@ -35,10 +35,11 @@ class _S:
     def __init__(self, backend, cfg, hashes=(2,), wall=None):
         self.c = backend
         self.cfg = cfg
-        self.peer_hashes = list(hashes)
+        self.peer_hashes = b""
+        for i in hashes:  # SIGNATURE_HASH_ALGORITHMS data
+            self.peer_hashes += bytes((0, i))
         self.wall = wall
-        self.cert_dates_unchecked = False
-        self.peer_cert = None
+        self.auth = {}
 
 
 def _round_trip(s, data=DATA, verify_data=DATA, idr=None, certs=None):
@@ -63,9 +64,9 @@ def test_signature_round_trip_and_methods(backend):
         s = _S(backend, cfg, wall=_now)
         # the gateway announced SHA2-256: RFC 7427
         assert _round_trip(s) == C.AUTH_DIGITAL_SIGNATURE
-        assert s.peer_cert == ("CN=dev1, O=Lab, emailAddress=dev1@lab.example"
-                               if kind == "ec" else "CN=dev2, O=Lab")
-        assert not s.cert_dates_unchecked
+        assert s.auth["peer_cert"] == ("CN=dev1, O=Lab, emailAddress=dev1@lab.example"
+                                       if kind == "ec" else "CN=dev2, O=Lab")
+        assert s.auth["dates_checked"] is True
         # it did not: the classic method of the key
         assert _round_trip(_S(backend, cfg, hashes=(), wall=_now)) == classic
         # local_auth classic: classic even when 7427 is possible
@@ -106,7 +107,7 @@ def test_validity_policy(backend):
     # auto: checked when the clock is set; skipped (and said) when it is not
     s = _S(backend, _cfg(), wall=lambda: None)
     _round_trip(s)
-    assert s.cert_dates_unchecked
+    assert s.auth["dates_checked"] is False
     e = raises(CertificateError, _round_trip, _S(backend, _cfg(), wall=lambda: Y2050))
     assert "expired on 2045-01-01 (device time 2050-01-01)" in str(e)
     # always: an unset clock refuses
@@ -116,7 +117,9 @@ def test_validity_policy(backend):
     # never: the dates are not looked at
     s = _S(backend, _cfg(validity_check="never"), wall=lambda: Y2050)
     _round_trip(s)
-    assert not s.cert_dates_unchecked
+    assert "dates_checked" not in s.auth
+    # the gateway announced SHA2-384 only: classic (we sign with SHA-256)
+    assert _round_trip(_S(backend, _cfg(), hashes=(3,), wall=_now)) == C.AUTH_ECDSA_256
 
 
 def test_device_time_is_unset_before_2025():

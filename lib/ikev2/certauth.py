@@ -19,7 +19,8 @@
 # x509.py (and der.py) are imported where needed, not here: signing our
 # AUTH needs neither, and the handshake's peak heap is lower without them.
 from . import const as C
-from .errors import AuthenticationFailed, CertificateError, ConfigError
+from .errors import (AuthenticationFailed, CertificateError, ConfigError,
+                     CryptoError)
 from .rare import Cert, CertReq
 
 CLOCK_SET_AFTER = 1735689600  # 2025-01-01T00:00:00Z
@@ -36,6 +37,41 @@ def _read(cfg, key, value):
             return f.read()
     except OSError as e:
         raise ConfigError("%s: cannot read %r (%s)" % (key, value, e))
+
+
+def _choice(cfg, key, words):
+    v = getattr(cfg, key)
+    if v not in words.split():
+        raise ConfigError("%s: %r is not one of %s" % (key, v, words))
+    return v
+
+
+def check(cfg):
+    # the Config check (configcheck.py) of a configuration that uses
+    # certificates on either side: how each side authenticates ("psk", or
+    # "pubkey": a certificate and its key, RFC 7427 signatures when the
+    # gateway supports them, else the classic methods 1 and 9; "classic"
+    # for the classic ones only), then the credentials
+    la = _choice(cfg, "local_auth", "auto psk pubkey classic")
+    if la == "auto":
+        la = "pubkey" if cfg.cert else "psk"
+    ra = _choice(cfg, "remote_auth", "auto psk pubkey")
+    if ra == "auto":
+        ra = "pubkey" if cfg.ca_cert else "psk"
+    cfg.local_auth, cfg.remote_auth = la, ra
+    _choice(cfg, "validity_check", "auto always never")
+    cfg.psk_bytes = None
+    if "psk" in (la, ra):
+        if not cfg.psk:
+            raise ConfigError("psk: empty pre-shared key (needed for %s "
+                              "authentication)" % ("our" if la == "psk"
+                                                   else "the gateway's"))
+        cfg.psk_bytes = cfg.psk.encode()
+    cfg.key = None
+    cfg.ca_ders = []
+    cfg.cert_ders = []
+    cfg.certreq = b""
+    check_credentials(cfg)
 
 
 def check_credentials(cfg):
@@ -76,7 +112,7 @@ def check_credentials(cfg):
                 if k.key_type != mine.key_type or pub != mine.public_key:
                     raise CertificateError("it does not belong to the "
                                            "certificate %s" % mine.name())
-                from .config import Key
+                from .rare import Key
 
                 cfg.key = Key(k)
                 k = None
@@ -94,8 +130,6 @@ def check_credentials(cfg):
                 cfg.certreq += hashlib.sha1(c.spki).digest()
     except CertificateError as e:
         raise ConfigError("%s: %s" % (key, e))
-    if la != "psk":
-        cfg.cert_der = cfg.cert_ders[0]
 
 
 def names(cert):
@@ -123,30 +157,68 @@ def device_time():
     return int(t) if t >= CLOCK_SET_AFTER else None
 
 
+# ---------------------------------------------------------------- IKE_SA_INIT
+def hashes(c):
+    # SIGNATURE_HASH_ALGORITHMS (RFC 7427 4): SHA2-256 (2) always, SHA2-384
+    # (3) and SHA2-512 (4) where the runtime has them (MicroPython's
+    # hashlib usually does not)
+    out = b"\x00\x02"
+    for name in ("sha384", "sha512"):
+        try:
+            c.hash(name, b"")
+            out += bytes((0, _HASH_IDS[name]))
+        except CryptoError:
+            pass
+    return out
+
+
+def _rfc7427(s):
+    # the gateway announced SHA2-256 for RFC 7427 signatures
+    d = s.peer_hashes
+    for i in range(0, len(d) - 1, 2):
+        if d[i] == 0 and d[i + 1] == 2:
+            return True
+    return False
+
+
 # ---------------------------------------------------------------- our AUTH
 def octets(c, real, nonce, sk_p, id_body):
     # RFC 7296 2.15: RealMessage | Nonce | prf(SK_p, RestOfIDPayload)
     return real + nonce + c.hmac_sha256(sk_p, id_body)
 
 
-def payloads(s):
-    # CERT (ours and any intermediates) and CERTREQ (the SHA-1 hashes of
-    # our CAs' public keys, RFC 7296 3.7) for the IKE_AUTH request
+def build(s, idi, pl):
+    # IKE_AUTH request (tasks.py): appends CERT (ours and any
+    # intermediates) and CERTREQ (the SHA-1 hashes of our CAs' public keys,
+    # RFC 7296 3.7) to pl; -> our Auth payload, signed or with the PSK
+    from .payloads import Auth
+
     cfg = s.cfg
-    out = []
     if cfg.local_auth != "psk":
         for d in cfg.cert_ders:
-            out.append(Cert(C.CERT_X509_SIG, d))
+            pl.append(Cert(C.CERT_X509_SIG, d))
     if cfg.remote_auth == "pubkey" and cfg.send_certreq:
-        out.append(CertReq(C.CERT_X509_SIG, cfg.certreq))
-    return out
+        pl.append(CertReq(C.CERT_X509_SIG, cfg.certreq))
+    if cfg.local_auth == "psk":
+        from .keys import psk_auth
+
+        return Auth(C.AUTH_SHARED_KEY, psk_auth(s.c, cfg.psk_bytes, s.real1, s.nr,
+                                                s.keys.sk_pi, idi.encode()))
+    m, data = sign(s, octets(s.c, s.real1, s.nr, s.keys.sk_pi, idi.encode()))
+    return Auth(m, data)
+
+
+def process(s, msg, idr, auth):
+    # IKE_AUTH response (tasks.py): the gateway's certificate and signature
+    verify(s, msg, idr, auth, octets(s.c, s.real2, s.ni, s.keys.sk_pr,
+                                     idr.encode()))
 
 
 def sign(s, data):
     # -> (method, AUTH data) over the signed octets `data`
     c = s.c
     k = s.cfg.key
-    rfc7427 = (s.cfg.local_auth == "pubkey" and 2 in s.peer_hashes)
+    rfc7427 = s.cfg.local_auth == "pubkey" and _rfc7427(s)
     if k.key_type == "ecdsa":
         r, sig = c.ecdsa_sign(k.d, c.hash("sha256", data))
         if not rfc7427:
@@ -196,14 +268,15 @@ def verify(s, msg, idr, auth, data):
         anchors.append(x509.Certificate(d))
     now = None
     if cfg.validity_check != "never":
-        now = s.wall() if s.wall is not None else device_time()
+        wall = getattr(s, "wall", None)  # a driver's clock, see session.py
+        now = wall() if wall is not None else device_time()
         if now is None:
             if cfg.validity_check == "always":
                 raise CertificateError(
                     "the device clock is not set, so the gateway "
                     "certificate's dates cannot be checked (validity_check "
                     "always): set the time first (NTP)")
-            s.cert_dates_unchecked = True
+            s.auth["dates_checked"] = False
     x509.verify_chain(c, leaf, inter, anchors, now)
     inter = anchors = None
     if not leaf.matches_id(idr.id_type, idr.data):
@@ -211,7 +284,9 @@ def verify(s, msg, idr, auth, data):
             "the gateway's certificate %s is not for its identity %s (%s)"
             % (leaf.name(), cfg.remote_id, names(leaf)))
     _check_sig(c, leaf, auth, data)
-    s.peer_cert = leaf.name()
+    s.auth["peer_cert"] = leaf.name()
+    if now is not None:
+        s.auth["dates_checked"] = True
 
 
 def _check_sig(c, leaf, auth, data):

@@ -24,15 +24,3 @@ class Config:
                     out.append(g)
         return out
 
-
-class Key:
-    # the device's private key, its numbers copied out of x509.PrivateKey:
-    # an instance of that class would keep the whole x509 module in RAM
-    # (its methods hold the module's globals) for the life of the Config
-    def __init__(self, k):
-        for a in ("key_type", "key_bits", "public_key", "d", "n", "e", "p",
-                  "q", "dp", "dq", "qinv"):
-            setattr(self, a, getattr(k, a, None))
-
-    def __repr__(self):
-        return "<Key %s %s-bit>" % (self.key_type, self.key_bits)  # no secrets

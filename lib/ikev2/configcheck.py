@@ -6,10 +6,13 @@ from . import const as C
 from .errors import ConfigError
 from .ip import aton, cidr
 from .proposals import Offer
+from .session import _HANDSHAKE
 
 # The keys, one per line: "name type default;" with the type s (str),
 # i (int), b (bool), f (float) or l (list of str, the default one item),
-# and "*" for a required key.
+# and "*" for a required key.  An upper-case type marks a key of
+# certificate authentication: a Config holds it only when certificates are
+# used (a PSK device's Config stays as small as it was).
 _KEYS = (
     "gateway s *;"
     "port i 500;"
@@ -23,11 +26,11 @@ _KEYS = (
     "psk s ;"
     "local_auth s auto;"
     "remote_auth s auto;"
-    "cert s ;"
-    "private_key s ;"
-    "ca_cert l ;"
-    "validity_check s auto;"
-    "send_certreq b 1;"
+    "cert S ;"
+    "private_key S ;"
+    "ca_cert L ;"
+    "validity_check S auto;"
+    "send_certreq B 1;"
     "fragment_size i 1280;"
     "ike s aes128-sha256-x25519;"
     "esp s aes128-sha256;"
@@ -92,9 +95,12 @@ def check(cfg, d):
         raise ConfigError("the configuration must be a JSON object")
     keys = []  # (name, type, default or None if required)
     names = []
+    certs = []  # the certificate keys (upper-case type)
     for e in _KEYS.split(";"):
         k, t, v = e.split(" ", 2)
-        typ = (str, int, bool, float, list)["sibfl".index(t)]
+        if t.isupper():
+            certs.append(k)
+        typ = (str, int, bool, float, list)["sibfl".index(t.lower())]
         if v == "*":
             v = None
         elif typ is list:
@@ -114,7 +120,12 @@ def check(cfg, d):
     for k, _, default in keys:
         if default is None and k not in d:
             raise ConfigError("missing configuration key %r" % k)
+    # certificates on either side, or a shared key both ways
+    psk = (d.get("local_auth", "auto") == d.get("remote_auth", "auto") == "auto"
+           and not [k for k in certs if k in d])
     for k, typ, default in keys:
+        if psk and k in certs:
+            continue
         v = d.get(k, default)
         if typ is float and isinstance(v, int) and not isinstance(v, bool):
             v = float(v)
@@ -137,7 +148,23 @@ def check(cfg, d):
     cfg.idi = id_payload_data(cfg.local_id, cfg.local_id_type, "local_id")
     cfg.idr = (id_payload_data(cfg.remote_id, cfg.remote_id_type,
                                "remote_id") if cfg.remote_id else None)
-    _auth(cfg)
+    # certificates are checked by certauth.py, which a PSK device never loads
+    if psk:
+        cfg.local_auth = cfg.remote_auth = "psk"
+        if not cfg.psk:
+            raise ConfigError("psk: empty pre-shared key")
+        cfg.psk_bytes = cfg.psk.encode()
+    else:
+        from . import _forget
+        from . import certauth
+
+        try:
+            certauth.check(cfg)
+        finally:
+            _forget(*_HANDSHAKE)
+    if cfg.fragment_size and not 576 <= cfg.fragment_size <= 65535:
+        raise ConfigError("fragment_size: %r is not in 576..65535 (0 turns "
+                          "IKE fragmentation off)" % cfg.fragment_size)
     cfg.ike_offers = parse(cfg.ike, True)
     cfg.esp_offers = parse(cfg.esp, False)
     cfg.remote_ts_ranges = _ts(cfg, "remote_ts")
@@ -163,51 +190,6 @@ def check(cfg, d):
         raise ConfigError("rekey_jitter: a fraction in 0..0.99")
     if cfg.replay_window < 32 or cfg.replay_window % 8 or cfg.replay_window > 4096:
         raise ConfigError("replay_window: a multiple of 8 in 32..4096")
-
-
-def _choice(cfg, key, words):
-    v = getattr(cfg, key)
-    if v not in words.split():
-        raise ConfigError("%s: %r is not one of %s" % (key, v, words))
-    return v
-
-
-def _auth(cfg):
-    # how each side authenticates: "psk", or "pubkey" (a certificate and
-    # its key; RFC 7427 signatures when the gateway supports them, else
-    # the classic methods 1 and 9), "classic" for the classic ones only
-    la = _choice(cfg, "local_auth", "auto psk pubkey classic")
-    if la == "auto":
-        la = "pubkey" if cfg.cert else "psk"
-    ra = _choice(cfg, "remote_auth", "auto psk pubkey")
-    if ra == "auto":
-        ra = "pubkey" if cfg.ca_cert else "psk"
-    cfg.local_auth, cfg.remote_auth = la, ra
-    _choice(cfg, "validity_check", "auto always never")
-    if "psk" in (la, ra):
-        if not cfg.psk:
-            raise ConfigError("psk: empty pre-shared key (needed for %s "
-                              "authentication)" % ("our" if la == "psk"
-                                                   else "the gateway's"))
-        cfg.psk_bytes = cfg.psk.encode()
-    else:
-        cfg.psk_bytes = None
-    cfg.cert_der = cfg.key = None
-    cfg.ca_ders = []
-    cfg.cert_ders = []
-    cfg.certreq = b""
-    if la != "psk" or ra == "pubkey" or cfg.cert or cfg.ca_cert:
-        from . import _forget
-        from .certauth import check_credentials
-
-        try:
-            check_credentials(cfg)
-        finally:
-            _forget("ikev2.certauth", "ikev2.x509", "ikev2.der",
-                    "ikev2.crypto.p256")
-    if cfg.fragment_size and not 576 <= cfg.fragment_size <= 65535:
-        raise ConfigError("fragment_size: %r is not in 576..65535 (0 turns "
-                          "IKE fragmentation off)" % cfg.fragment_size)
 
 
 def _ts(cfg, key):

@@ -129,3 +129,33 @@ class Reassembler:
         self.reset()
         decode_inner(msg, inner, first)
         return msg
+
+
+# ---------------------------------------------------------------- the session's
+# s.frag = [fragments sent, fragments received, Reassembler or None] once
+# both sides announced IKEV2_FRAGMENTATION_SUPPORTED (ikeinit.py).
+def send(s, msg):
+    # -> the request's datagrams: fragments of at most fragment_size bytes
+    # as IP datagrams (IPv4 20 + UDP 8 + the non-ESP marker 4 bytes less)
+    room = s.cfg.fragment_size - 28 - (4 if s.natt else 0)
+    out = []
+    for d in encode_fragments(msg, s.tx, room):
+        out.append(s._frame(d))
+    s.frag[0] += len(out)
+    return out
+
+
+def receive(s, msg, data, now):
+    # an unencrypted message in an IKE SA: an Encrypted Fragment (RFC 7383
+    # 2.6), verified on arrival; -> the whole Message once all are in, else
+    # None.  Anything else unencrypted is dropped (DecodeError).
+    f = s.frag
+    if not (f and msg.payloads and msg.payloads[-1].TYPE == C.PT_SKF):
+        raise DecodeError("unencrypted message in an IKE SA")
+    if f[2] is None:
+        f[2] = Reassembler(s.rx)
+    f[1] += 1
+    whole = f[2].feed(data, now)
+    if whole is not None:
+        f[2] = None
+    return whole

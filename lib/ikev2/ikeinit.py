@@ -18,19 +18,6 @@ def nat_hash(c, spi_i, spi_r, ip, port):
     return c.sha1(spi_i + spi_r + ip + bytes((port >> 8, port & 0xFF)))
 
 
-def _hashes(c):
-    # SHA2-256 (2) always, SHA2-384 (3) and SHA2-512 (4) where the runtime
-    # has them (MicroPython's hashlib usually does not)
-    out = b"\x00\x02"
-    for i, name in ((3, "sha384"), (4, "sha512")):
-        try:
-            c.hash(name, b"")
-            out += bytes((0, i))
-        except CryptoError:
-            pass
-    return out
-
-
 class IkeInit:
     NAME = "IKE_SA_INIT"
     EXCHANGE = C.IKE_SA_INIT
@@ -65,9 +52,10 @@ class IkeInit:
         cfg = s.cfg
         if cfg.fragment_size:  # RFC 7383 2.3
             pl.append(Notify(C.N_IKEV2_FRAGMENTATION_SUPPORTED))
-        if "pubkey" in (cfg.local_auth, cfg.remote_auth):
-            # RFC 7427 4: the hashes we can verify (and sign) with
-            pl.append(Notify(C.N_SIGNATURE_HASH_ALGORITHMS, _hashes(s.c)))
+        if cfg.local_auth != "psk" or cfg.remote_auth != "psk":
+            from . import certauth  # RFC 7427 4
+
+            pl.append(Notify(C.N_SIGNATURE_HASH_ALGORITHMS, certauth.hashes(s.c)))
         return pl
 
     def process(self, msg, raw, now):
@@ -119,12 +107,12 @@ class IkeInit:
         except CryptoError as e:
             raise ProtocolError("bad KE from the gateway: %s" % e)
         self._nat(msg)
-        s.peer_frag = msg.notify(C.N_IKEV2_FRAGMENTATION_SUPPORTED) is not None
+        if s.cfg.fragment_size and msg.notify(
+                C.N_IKEV2_FRAGMENTATION_SUPPORTED) is not None:
+            s.frag = [0, 0, None]
         n = msg.notify(C.N_SIGNATURE_HASH_ALGORITHMS)
         if n is not None:
-            d = n.data
-            s.peer_hashes = [(d[i] << 8) | d[i + 1]
-                             for i in range(0, len(d) - 1, 2)]
+            s.peer_hashes = n.data
         _collect_every(2048)  # until the session is up (or closed)
         _tidy()
         seed = K.skeyseed(s.c, self.ni, nr.data, gir)

@@ -30,9 +30,11 @@ KEEPALIVE = b"\xff"
 # code), dropped once it is over, then IKE_AUTH's (tasks.py)
 INIT_MODULES = ("ikev2.ikeinit", "ikev2.crypto.dh", "ikev2.crypto.x25519",
                 "ikev2.crypto.p256", "ikev2.crypto.modp")
-_HANDSHAKE = INIT_MODULES + ("ikev2.tasks", "ikev2.certauth", "ikev2.x509",
-                              "ikev2.der", "ikev2.crypto.ecdsa",
-                              "ikev2.crypto.rsa", "ikev2.frag", "ikev2.rare")
+# (certificates: certauth.py's modules, named in one long string: a short
+# string constant is interned, and a PSK device need not hold these names)
+_HANDSHAKE = INIT_MODULES + ("ikev2.tasks",) + tuple(
+    "ikev2.certauth ikev2.x509 ikev2.der ikev2.crypto.ecdsa ikev2.crypto.rsa "
+    "ikev2.crypto.sig ikev2.frag".split())
 # and what a rekey loads (rekey.py, the DH code), dropped after each one:
 # a tunnel rekeys every hour or so, and reloading costs milliseconds
 REKEY_MODULES = ("ikev2.rekey", "ikev2.rekeyike", "ikev2.rekeyown") + INIT_MODULES[1:]
@@ -106,15 +108,13 @@ class Session:
         self.last_rx = 0        # when the gateway was last heard (ms)
         self.liveness_checks = 0
         self.bytes_ike = 0      # IKE bytes sent and received
-        self.peer_frag = False  # the gateway supports IKE fragmentation
-        self.peer_hashes = []   # and RFC 7427 signatures with these hashes
-        self.reasm = None       # frag.Reassembler, while fragments arrive
-        self.frags_tx = self.frags_rx = 0  # IKE fragments sent, received
-        self.auth_method = None  # of our AUTH payload
-        self.peer_cert = None   # the gateway's certificate (subject)
-        self.cert_dates_unchecked = False  # the clock was unset (certauth)
-        self.wall = None        # () -> seconds since 1970 or None; None:
-        # certauth.device_time(), the device's clock
+        self.frag = None        # IKE fragmentation (frag.py), once both
+        # sides support it: [fragments sent, received, Reassembler or None]
+        self.peer_hashes = b""  # SIGNATURE_HASH_ALGORITHMS data (RFC 7427)
+        self.auth = None        # {"method": our AUTH method, and with a
+        # certificate "peer_cert", "dates_checked"} (tasks.py, certauth.py)
+        # (a driver may set .wall: () -> seconds since 1970 or None for an
+        # unset clock, for certificate dates; else certauth.device_time())
         # (every attribute is made here: MicroPython then sizes the
         # instance's table once, while the heap is clean)
 
@@ -311,8 +311,8 @@ class Session:
             "child_rekeys_ours": self.our_rekeys, "ike_rekeys": self.ike_rekeys,
             "ike_rekeys_ours": self.our_ike_rekeys,
             "liveness_checks": self.liveness_checks,
-            "auth": self.auth_method, "peer_cert": self.peer_cert,
-            "fragments": [self.frags_tx, self.frags_rx],
+            "auth": self.auth,
+            "fragments": self.frag[:2] if self.frag else None,
         }
 
     # ------------------------------------------------------------ internals
@@ -340,17 +340,11 @@ class Session:
         data = M.encode(msg, self.tx if msg.encrypted else None)
         self.pending = task
         self.req = [self._frame(data)]
-        # RFC 7383: an encrypted message over the fragment size (an IP
-        # datagram: IPv4 20 + UDP 8 + non-ESP marker 4 bytes less) goes in
-        # fragments when the gateway supports them
-        room = self.cfg.fragment_size - 28 - (4 if self.natt else 0)
-        if msg.encrypted and self.peer_frag and self.cfg.fragment_size and \
-                len(data) > room:
-            from .frag import encode_fragments
+        if self.frag and msg.encrypted and \
+                len(data) > self.cfg.fragment_size - 28 - 4 * self.natt:
+            from . import frag  # RFC 7383: too big for one datagram
 
-            self.req = [self._frame(d) for d in
-                        encode_fragments(msg, self.tx, room)]
-            self.frags_tx += len(self.req)
+            self.req = frag.send(self, msg)
         self.tries = 0
         self.sent_at = now
         self._transmit(now)
@@ -409,8 +403,10 @@ class Session:
         else:
             try:
                 msg = M.decode(data, self.rx)
-                if not msg.encrypted:
-                    msg = self._fragment(msg, data, now)
+                if not msg.encrypted:  # SKF fragments, see frag.py
+                    from . import frag
+
+                    msg = frag.receive(self, msg, data, now)
             except DecodeError:  # forged, corrupted: keep waiting
                 self.dropped += 1
                 return
@@ -450,8 +446,10 @@ class Session:
             return
         try:
             msg = M.decode(data, self.rx)
-            if not msg.encrypted:
-                msg = self._fragment(msg, data, now)
+            if not msg.encrypted:  # SKF fragments, see frag.py
+                from . import frag
+
+                msg = frag.receive(self, msg, data, now)
         except DecodeError:
             self.dropped += 1
             return
@@ -493,24 +491,6 @@ class Session:
             # operator): an IKE SA without one carries nothing, so close
             # it; the driver re-establishes the tunnel
             self.close(now, "the gateway deleted the Child SA")
-
-    def _fragment(self, msg, data, now):
-        # RFC 7383 2.6: an Encrypted Fragment goes to the reassembler (each
-        # verified on arrival); the whole message once all are in, else
-        # None.  Anything else unencrypted is dropped.
-        if not (msg.payloads and msg.payloads[-1].TYPE == C.PT_SKF
-                and self.cfg.fragment_size):
-            self.dropped += 1
-            return None
-        if self.reasm is None:
-            from .frag import Reassembler
-
-            self.reasm = Reassembler(self.rx)
-        self.frags_rx += 1
-        whole = self.reasm.feed(data, now)
-        if whole is not None:
-            self.reasm = None
-        return whole
 
     def deletes(self, msg):
         # the Delete payloads of an INFORMATIONAL request -> (the response's

@@ -38,20 +38,15 @@ class IkeAuth:
         self.spi = new_spi(s.rng, 4)
         idi = IDi(cfg.idi[0], cfg.idi[1])
         pl = [idi]
-        certs = cfg.local_auth != "psk" or cfg.remote_auth != "psk"
-        if certs:
-            from . import certauth
-
-            pl += certauth.payloads(s)  # CERT, CERTREQ
-        if cfg.local_auth == "psk":
+        if cfg.local_auth == cfg.remote_auth == "psk":
             auth = Auth(C.AUTH_SHARED_KEY,
                         K.psk_auth(s.c, cfg.psk_bytes, s.real1, s.nr,
                                    s.keys.sk_pi, idi.encode()))
-        else:
-            method, data = certauth.sign(s, certauth.octets(
-                s.c, s.real1, s.nr, s.keys.sk_pi, idi.encode()))
-            auth = Auth(method, data)
-        s.auth_method = auth.method
+        else:  # certificates on either side: CERT, CERTREQ, our AUTH
+            from . import certauth
+
+            auth = certauth.build(s, idi, pl)
+        s.auth = {"method": auth.method}
         s.real1 = None  # not needed any more
         if cfg.initial_contact:
             pl.append(Notify(C.N_INITIAL_CONTACT))
@@ -90,11 +85,10 @@ class IkeAuth:
         if cfg.idr is not None and (idr.id_type, idr.data) != cfg.idr:
             raise AuthenticationFailed("the gateway identifies as %r, not %r"
                                        % (idr.data, cfg.remote_id))
-        if cfg.remote_auth == "pubkey":
+        if cfg.remote_auth != "psk":  # the gateway's certificate
             from . import certauth
 
-            certauth.verify(s, msg, idr, auth, certauth.octets(
-                s.c, s.real2, s.ni, s.keys.sk_pr, idr.encode()))
+            certauth.process(s, msg, idr, auth)
         else:
             if auth.method != C.AUTH_SHARED_KEY:
                 raise AuthenticationFailed("the gateway authenticates with "
@@ -127,6 +121,9 @@ class IkeAuth:
                 if len(d) >= 4:
                     s.dns.append(ntoa(d[:4]))
         s.ts_i, s.ts_r = tsi.selectors, tsr.selectors
+        # the response's payloads are garbage now: collected before the
+        # handshake's peak (ESP's code and the Child SA's keys)
+        msg.payloads = idr = auth = cp = tsi = tsr = err = None
         _tidy()
         from .esp import ChildSA  # loaded once the handshake needs it
 

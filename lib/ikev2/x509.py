@@ -56,6 +56,7 @@ import binascii
 from .der import (Reader, encode, oid_str, format_time,  # noqa: F401
                   ALG_ECDSA_SHA256, ALG_RSA_SHA256, encode_ecdsa_sig)
 from .errors import CertificateError, CryptoError
+from .crypto.sig import bit_length
 
 _BOOL = const(0x01)
 _SEQ = const(0x30)
@@ -113,17 +114,6 @@ def _ascii(v):
             _fail("non-ASCII character in a certificate name")
     return bytes(v).decode()
 
-
-def _bit_len(n):
-    if n <= 0:
-        return 0
-    s = "%x" % n
-    t = int(s[0], 16)
-    b = 4
-    while t < 8:
-        t <<= 1
-        b -= 1
-    return 4 * (len(s) - 1) + b
 
 
 # --- algorithms -------------------------------------------------------------
@@ -354,7 +344,7 @@ class Certificate:
             n = seq.integer()
             e = seq.integer()
             seq.done()
-            self.key_bits = _bit_len(n)
+            self.key_bits = bit_length(n)
             if self.key_bits < 1024 or e < 3 or not (n & e & 1):
                 _fail("certificate %s: unusable RSA public key (%d bits, e=%d)"
                       % (self.name(), self.key_bits, e))
@@ -672,7 +662,7 @@ class PrivateKey:
         s.done()
         if self.p * self.q != self.n:
             _fail("inconsistent RSA private key (n != p*q)")
-        self.key_bits = _bit_len(self.n)
+        self.key_bits = bit_length(self.n)
 
     def _ec(self, s, ver, curve):
         if ver != 1:

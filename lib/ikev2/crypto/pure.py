@@ -3,8 +3,7 @@
 # and the fallback where neither cryptolib nor `cryptography` exists.
 from .aes import AES
 from . import gcm
-# re-exported as part of the backend interface
-from .util import ct_eq, sha1, sha256, hmac_sha256, hash  # noqa: F401
+from .util import ct_eq, sha1, sha256, hmac_sha256  # noqa: F401 (interface)
 
 NAME = "pure"
 
@@ -53,27 +52,10 @@ def dh_shared(group, priv, peer):
     return dh_shared(group, priv, peer)
 
 
-# Signatures (certificate authentication), imported on use: a PSK-only
-# device never loads rsa.py or ecdsa.py.
-def ecdsa_sign(d, digest):
-    from .ecdsa import sign
+def __getattr__(name):
+    # the signature functions (hash, ecdsa_sign, ecdsa_verify, rsa_verify,
+    # rsa_sign) are in sig.py, loaded on first use: a PSK-only device never
+    # loads them, nor ecdsa.py and rsa.py behind them
+    from . import sig
 
-    return sign(d, digest, hmac_sha256)
-
-
-def ecdsa_verify(pub, digest, r, s):
-    from .ecdsa import verify
-
-    return verify(pub, digest, r, s)
-
-
-def rsa_verify(n, e, sig, digest, hash_name, pss_salt=None):
-    from .rsa import verify
-
-    return verify(n, e, sig, digest, hash_name, pss_salt)
-
-
-def rsa_sign(key, digest, hash_name):
-    from .rsa import sign
-
-    return sign(key, digest, hash_name)
+    return getattr(sig, name)

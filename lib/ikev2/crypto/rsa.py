@@ -27,7 +27,8 @@
 # that matter.  The result is checked with the public exponent before it
 # is returned (a fault in the CRT halves would otherwise leak p, the
 # Boneh-DeMillo-Lipton attack).
-from .util import bit_length, ct_eq, hash as _hash
+from .sig import bit_length, hash as _hash
+from .util import ct_eq
 from ..errors import CryptoError
 
 

@@ -1,6 +1,5 @@
 # Helpers shared by the MicroPython and pure backends.
 import hashlib
-from ..errors import CryptoError
 
 
 def ct_eq(a, b):
@@ -20,32 +19,6 @@ def sha256(data):
 def sha1(data):
     # only for NAT detection hashes (RFC 7296 2.23), never for security
     return hashlib.sha1(data).digest()
-
-
-def hash(name, data):
-    # name: "sha1", "sha256", "sha384" or "sha512" (signature digests,
-    # RFC 7427).  MicroPython's hashlib usually has sha1 and sha256 only:
-    # the others raise CryptoError naming the hash instead of falling back
-    # to a slow pure-Python SHA-512.
-    if name not in ("sha1", "sha256", "sha384", "sha512"):
-        raise CryptoError("unknown hash %r" % (name,))
-    f = getattr(hashlib, name, None)
-    if f is None:
-        raise CryptoError("SHA-%s is not available on this runtime" % name[3:])
-    return f(data).digest()
-
-
-def bit_length(x):
-    # int.bit_length() for x >= 0; MicroPython has no int.bit_length()
-    if x <= 0:
-        return 0
-    s = "%x" % x
-    n = (len(s) - 1) * 4
-    top = int(s[0], 16)
-    while top:
-        n += 1
-        top >>= 1
-    return n
 
 
 def _xor_pad(key, byte):
