@@ -6,8 +6,10 @@
 #     IKE_AUTH response verified; median of n), with its ratio to PSK's,
 #   - the IKE bytes of the handshake, both ways,
 #   - the smallest MicroPython heap cap in which the handshake completes
-#     (bisection in 2 KiB steps: the peak heap, code loaded from .mpy
-#     files included), with its ratio to PSK's.
+#     (bisection in 2 KiB steps: the peak heap), with its ratio to PSK's:
+#     with the code loaded from .mpy files into the heap, and with it
+#     frozen into the binary as on a device (when `make firmware
+#     BOARD=unix` has built one).
 # Both sides use the same kind of key (the device's and the gateway's),
 # signatures are RFC 7427 (SHA-256).  The unix port is a 64-bit build, so
 # heap figures are upper bounds for an ESP32.
@@ -47,23 +49,31 @@ class _Mode:
 
 
 def _up(lab, path, runtime, heap=None):
-    exe = os.path.join(os.path.dirname(sys.executable), "ikev2c")
-    args = [exe, "--config", path, "--runtime", runtime]
-    if heap:
-        args += ["--heap", str(heap)]
+    if runtime == "frozen":  # the library frozen in, ikev2c_run.mpy a file
+        from .bench_mem import frozen_binary
+
+        args = ["env", "MICROPYPATH=.frozen:" + os.path.join(ROOT, "build", "mpy"),
+                frozen_binary(), "-X", "heapsize=%s" % heap, "-m", "ikev2c_run",
+                path]
+    else:
+        exe = os.path.join(os.path.dirname(sys.executable), "ikev2c")
+        args = [exe, "--config", path, "--runtime", runtime]
+        if heap:
+            args += ["--heap", str(heap)]
     r = lab.run(lab.ns_device, *args, "up", timeout=120)
     out = [json.loads(x) for x in r.stdout.splitlines() if x.startswith("{")]
     return (out[-1] if r.returncode == 0 and out else None), r.stderr
 
 
-def _smallest(lab, path, lo=48 * 1024, hi=384 * 1024, step=2048):
+def _smallest(lab, path, runtime="micropython", lo=16 * 1024, hi=384 * 1024,
+              step=2048):
     # the smallest heap cap (bytes) in which `ikev2c up` succeeds
-    if _up(lab, path, "micropython", hi)[0] is None:
+    if _up(lab, path, runtime, hi)[0] is None:
         return None
     lo, hi = lo // step, hi // step
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if _up(lab, path, "micropython", mid * step)[0] is not None:
+        if _up(lab, path, runtime, mid * step)[0] is not None:
             hi = mid
         else:
             lo = mid
@@ -71,7 +81,13 @@ def _smallest(lab, path, lo=48 * 1024, hi=384 * 1024, step=2048):
 
 
 def measure(n=5, log=print):
+    from .bench_mem import frozen_binary
+
     build_mpy.build(quiet=True)
+    frozen = frozen_binary()
+    if not frozen:
+        log("  (no frozen unix port: `make firmware BOARD=unix MPY_DIR=...` "
+            "adds the heap with the code frozen in)")
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-certs-") as tmp:
         for name, key in MODES:
@@ -102,6 +118,8 @@ def measure(n=5, log=print):
                     row[rt] = statistics.median(ts)
                     row["bytes"] = nbytes
                 row["heap"] = _smallest(lab, path)
+                row["heap_frozen"] = (_smallest(lab, path, "frozen")
+                                      if frozen else None)
             rows.append(row)
     return rows
 
@@ -110,17 +128,22 @@ def report(rows, out=print):
     base = rows[0]
     out("\nCertificate authentication vs PSK (our client against strongSwan; "
         "median handshake, ms; ratio to PSK in the same run)")
-    out("  %-12s %14s %20s %11s %16s" % ("auth", "CPython", "MicroPython",
-                                         "IKE bytes", "smallest heap"))
+    out("  %-12s %14s %16s %10s %20s %20s" % (
+        "auth", "CPython", "MicroPython", "IKE bytes", "smallest heap, .mpy",
+        "smallest heap, frozen"))
+
+    def heap(r, k):
+        if not (r.get(k) and base.get(k)):
+            return "-"
+        return "%s (%.2fx)" % (_k(r[k]), r[k] / base[k])
+
     for r in rows:
-        heap = ("%s (%.2fx)" % (_k(r["heap"]), r["heap"] / base["heap"])
-                if r["heap"] and base["heap"] else "-")
-        out("  %-12s %6.0f (%4.1fx) %10.0f (%5.1fx) %11d %16s"
+        out("  %-12s %6.0f (%4.1fx) %7.0f (%5.1fx) %10d %20s %20s"
             % (r["mode"], r["cpython"], r["cpython"] / max(base["cpython"], 1),
                r["micropython"], r["micropython"] / max(base["micropython"], 1),
-               r["bytes"], heap))
-    out("  (MicroPython: the unix port, 64-bit, .mpy files loaded into the heap; "
-        "an ESP32 with the code frozen needs less heap, and more time)")
+               r["bytes"], heap(r, "heap"), heap(r, "heap_frozen")))
+    out("  (MicroPython: the unix port, 64-bit: an ESP32's objects are half the "
+        "size, and its handshake slower)")
 
 
 def main(argv=None):

@@ -184,14 +184,22 @@ def rsa_sign(key, digest, hash_name):
     _rsa_checks(key.n, key.e, digest, hash_name)
     nums = (key.n, key.e, key.d, key.p, key.q, key.dp, key.dq, key.qinv)
     if _rsa_cache[0] != nums:
-        # private_key() checks the key's consistency (slow): keep the last
+        # OpenSSL's full key check costs ~36 ms (primality of p and q):
+        # skipped, and each signature is verified with the public key
+        # instead, as the portable rsa.py does (a bad key or a fault in
+        # the CRT then raises instead of leaking p)
         try:
             _rsa_cache[1] = _rsa.RSAPrivateNumbers(
                 key.p, key.q, key.d, key.dp, key.dq, key.qinv,
-                _rsa.RSAPublicNumbers(key.e, key.n)).private_key()
+                _rsa.RSAPublicNumbers(key.e, key.n)).private_key(
+                    unsafe_skip_rsa_key_validation=True)
         except ValueError as err:
             raise CryptoError("invalid RSA private key (%s)" % err)
         _rsa_cache[0] = nums
     h = _HASHES[hash_name]()
-    return _rsa_cache[1].sign(bytes(digest), padding.PKCS1v15(),
-                              utils.Prehashed(h))
+    sig = _rsa_cache[1].sign(bytes(digest), padding.PKCS1v15(),
+                             utils.Prehashed(h))
+    if not rsa_verify(key.n, key.e, sig, digest, hash_name):
+        raise CryptoError("RSA signature check failed: the private key is "
+                          "inconsistent")
+    return sig
