@@ -98,6 +98,20 @@ def test_certificates_both_ways(tmp_path, runtime, key, method):
 
 
 @pytest.mark.parametrize("runtime", RUNTIMES)
+def test_gateway_signs_with_rsa_pss(tmp_path, runtime):
+    # strongSwan's rsa_pss = yes: its RFC 7427 AUTH is RSASSA-PSS (SHA-256,
+    # MGF1, salt 32), which the device verifies
+    d, dev, conf = _pki(tmp_path, "rsa2048")
+    with _lab(d, conf, charon_opts={"rsa_pss": True}) as lab:
+        rc, out, err = ikev2c(lab, _cfg(lab, dev), runtime, *HEAP, "up")
+        assert rc == 0, err
+        assert out[-1]["auth"]["peer_cert"] == "CN=gw.lab"
+        glog = lab.charon_log()
+        assert "authentication of 'gw.lab' (myself) with RSA_EMSA_PSS_SHA2_256" in glog, \
+            glog[-3000:]
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
 def test_up_reports_the_certificates(tmp_path, runtime):
     d, dev, conf = _pki(tmp_path, "ecdsa")
     with _lab(d, conf) as lab:
