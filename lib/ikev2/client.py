@@ -7,6 +7,9 @@
 #   c.recvfrom(2000)             -> (data, (ip, port)) or None
 #   c.close()                    Delete, then the socket is closed
 #
+# Client(cfg, trace=trace.Trace()) records the session for the sequence
+# diagram (trace.py); off (None) by default.
+#
 # One UDP socket carries everything: IKE to port 500, then IKE with the
 # non-ESP marker and ESP-in-UDP to port 4500 (RFC 3948).
 import os
@@ -46,7 +49,7 @@ def _addr_ip(addr):
 
 
 class Client:
-    def __init__(self, cfg, crypto=None, rng=None, log=None):
+    def __init__(self, cfg, crypto=None, rng=None, log=None, trace=None):
         from . import crypto as CR
 
         # MicroPython: the heap is small, and recvfrom needs 2 KB of it in
@@ -91,6 +94,9 @@ class Client:
             if cfg.local_ip and cfg.local_port:
                 local = IP.aton(cfg.local_ip), cfg.local_port
         self.session = Session(cfg, self.c, self.rng, _addr_ip(a500), local)
+        self.trace = trace
+        if trace is not None:
+            trace.attach(self)
         self.queued = []
         self.rxq = []
         self.pongs = {}
@@ -173,6 +179,8 @@ class Client:
         s.events = []
         err = None
         for kind, v in evs:
+            if kind != "ip" and self.trace is not None:
+                self.trace.event(self._now(), kind, v)
             if kind == "ip":
                 self._inner(v)
             elif kind == "up":
@@ -256,6 +264,7 @@ class Client:
         old = self.session
         self.session = Session(self.cfg, self.c, self.rng, old.remote_ip,
                                old.local)
+        self.session.trace = self.trace
         self.down_reason = None
         self._say("reconnecting to %s" % self.cfg.gateway)
         self.session.connect(self._now())

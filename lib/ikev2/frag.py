@@ -92,6 +92,7 @@ class Reassembler:
         self.inner = 0
         self.have = 0
         self.size = 0
+        self.wire = 0  # datagram bytes, for the trace (trace.py)
         self.since = 0
 
     def feed(self, data, now=0):
@@ -119,6 +120,7 @@ class Reassembler:
                               % self.max_bytes)
         self.parts[f.number - 1] = plain
         self.size += len(plain)
+        self.wire += len(data)
         self.have += 1
         if f.number == 1:
             self.inner = f.inner
@@ -126,6 +128,7 @@ class Reassembler:
             return None
         inner = b"".join(self.parts)
         first = self.inner
+        msg.frags = (f.total, self.wire)
         self.reset()
         decode_inner(msg, inner, first)
         return msg

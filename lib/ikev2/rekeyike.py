@@ -137,6 +137,8 @@ class Retiring:
         m = M.Message(C.INFORMATIONAL, self.spi_i, self.spi_r, self.mid,
                       self._flags(), [Delete(C.PROTO_IKE)], True)
         self.req = s._frame(M.encode(m, self.tx))
+        if s.trace:
+            s.trace.ike(s, now, m, [self.req])
         self._send(s, now)
 
     def _send(self, s, now):
@@ -161,16 +163,18 @@ class Retiring:
 
     def receive(self, s, data, ex, flags, mid, now):
         if bool(flags & C.FLAG_INITIATOR) == self.we_init:
-            s.dropped += 1
+            s._drop(now, 1)
             return
         try:
             msg = M.decode(data, self.rx)
-        except DecodeError:
-            s.dropped += 1
+        except DecodeError as e:
+            s._drop(now, e)
             return
         if not msg.encrypted:
-            s.dropped += 1
+            s._drop(now, 5)
             return
+        if s.trace:
+            s.trace.ike(s, now, msg, data)
         if flags & C.FLAG_RESPONSE:
             if self.req is not None and mid == self.mid:
                 self._gone(s)  # our Delete is answered
@@ -180,7 +184,7 @@ class Retiring:
                 s._emit(d, p, now)
             return
         if mid != self.peer_mid:
-            s.dropped += 1
+            s._drop(now, 4, mid, self.peer_mid)
             return
         gone = False
         if ex == C.INFORMATIONAL:
@@ -192,6 +196,8 @@ class Retiring:
         m = M.Message(ex, self.spi_i, self.spi_r, mid,
                       C.FLAG_RESPONSE | self._flags(), [] if gone else reply, True)
         out = [s._frame(M.encode(m, self.tx))]
+        if s.trace:
+            s.trace.ike(s, now, m, out)
         self.cached = (mid, out)
         self.peer_mid = mid + 1
         for d, p in out:

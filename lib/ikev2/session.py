@@ -111,6 +111,7 @@ class Session:
         self.frag = None        # IKE fragmentation (frag.py), once both
         # sides support it: [fragments sent, received, Reassembler or None]
         self.peer_hashes = b""  # SIGNATURE_HASH_ALGORITHMS data (RFC 7427)
+        self.trace = None       # a trace.Trace, when recording is on
         self.auth = None        # {"method": our AUTH method, and with a
         # certificate "peer_cert", "dates_checked"} (tasks.py, certauth.py)
         # (a driver may set .wall: () -> seconds since 1970 or None for an
@@ -152,6 +153,8 @@ class Session:
         esp = self.child.encap(pkt)
         if esp is None:
             return False
+        if self.trace:
+            self.trace.esp(self, now, True, esp, pkt)
         self._emit(esp, self.cfg.natt_port, now)
         self._volume(self.child, now)
         return True
@@ -180,6 +183,8 @@ class Session:
                         ch = o
                         break
                 r = ch.decap(data) if ch else None
+                if self.trace:
+                    self.trace.esp(self, now, False, data, r, ch)
                 if r is not None:
                     self.last_rx = now
                     if ch is self.next_child:
@@ -244,6 +249,8 @@ class Session:
                 and now - self.last_tx >= int(self.cfg.keepalive * 1000)):
             # RFC 3948 4: NAT keepalive, a single 0xFF octet
             self._emit(KEEPALIVE, self.cfg.natt_port, now)
+            if self.trace:
+                self.trace.keepalive(now)
 
     def _lifetimes(self, now):
         # our own rekeys (rekey.py) when a soft lifetime or a volume limit
@@ -316,6 +323,13 @@ class Session:
         }
 
     # ------------------------------------------------------------ internals
+    def _drop(self, now, why, a=0, b=0):
+        # an IKE datagram ignored: counted, and traced with the reason (an
+        # exception, or a number that tracefmt.py explains with a and b)
+        self.dropped += 1
+        if self.trace:
+            self.trace.drop(now, "ike", why, a, b)
+
     def _emit(self, data, port, now):
         self.out.append((data, port))
         self.last_tx = now
@@ -345,6 +359,8 @@ class Session:
             from . import frag  # RFC 7383: too big for one datagram
 
             self.req = frag.send(self, msg)
+        if self.trace:
+            self.trace.ike(self, now, msg, self.req)
         self.tries = 0
         self.sent_at = now
         self._transmit(now)
@@ -352,6 +368,9 @@ class Session:
     def _transmit(self, now):
         # first transmission and bit-identical retransmissions with
         # exponential backoff (RFC 7296 2.1)
+        if self.tries and self.trace:
+            self.trace.retx(now, True, self.pending.EXCHANGE, self.mid,
+                            self.tries, len(self.req[0][0]))
         for d, p in self.req:
             self._emit(d, p, now)
             self.bytes_ike += len(d)
@@ -371,8 +390,8 @@ class Session:
     def _ike(self, data, now):
         try:
             hdr = M.decode_header(data)
-        except DecodeError:
-            self.dropped += 1
+        except DecodeError as e:
+            self._drop(now, e)
             return
         spi_i, spi_r, _, ex, flags, mid, _ = hdr
         if (spi_i != self.spi_i or (spi_r != self.spi_r and self.state != CONNECTING)
@@ -381,7 +400,7 @@ class Session:
                 if o.spi_i == spi_i and o.spi_r == spi_r:
                     o.receive(self, data, ex, flags, mid, now)
                     return
-            self.dropped += 1
+            self._drop(now, 1)
             return
         self.bytes_ike += len(data)
         if flags & C.FLAG_RESPONSE:
@@ -392,13 +411,13 @@ class Session:
     def _response(self, data, spi_r, ex, mid, now):
         t = self.pending
         if t is None or mid != self.mid or ex != t.EXCHANGE:
-            self.dropped += 1
+            self._drop(now, 2, ex, mid)
             return
         if ex == C.IKE_SA_INIT:
             try:
                 msg = M.decode(data)
-            except DecodeError:
-                self.dropped += 1
+            except DecodeError as e:
+                self._drop(now, e)
                 return
         else:
             try:
@@ -407,11 +426,13 @@ class Session:
                     from . import frag
 
                     msg = frag.receive(self, msg, data, now)
-            except DecodeError:  # forged, corrupted: keep waiting
-                self.dropped += 1
+            except DecodeError as e:  # forged, corrupted: keep waiting
+                self._drop(now, e)
                 return
             if msg is None:  # a fragment, or not encrypted
                 return
+        if self.trace:
+            self.trace.ike(self, now, msg, data)
         if ex == C.IKE_SA_INIT and spi_r != bytes(8):
             self.spi_r = spi_r
         self.last_rx = now
@@ -435,14 +456,16 @@ class Session:
         # requests from the gateway: answer each exactly once; a
         # retransmission gets the cached response (RFC 7296 2.2)
         if self.rx is None:
-            self.dropped += 1
+            self._drop(now, 3)
             return
         if self.cached and mid == self.cached[0]:
+            if self.trace:
+                self.trace.retx(now, False, ex, mid, 0, len(data))
             for d, p in self.cached[1]:
                 self._emit(d, p, now)
             return
         if mid != self.peer_mid:
-            self.dropped += 1
+            self._drop(now, 4, mid, self.peer_mid)
             return
         try:
             msg = M.decode(data, self.rx)
@@ -450,11 +473,13 @@ class Session:
                 from . import frag
 
                 msg = frag.receive(self, msg, data, now)
-        except DecodeError:
-            self.dropped += 1
+        except DecodeError as e:
+            self._drop(now, e)
             return
         if msg is None:
             return
+        if self.trace:
+            self.trace.ike(self, now, msg, data)
         self.last_rx = now
         reply = []
         gone = after = None
@@ -477,6 +502,8 @@ class Session:
                          C.FLAG_RESPONSE | self.iflag(),
                          [] if gone else reply, True)
         out = [self._frame(M.encode(rmsg, self.tx))]
+        if self.trace:
+            self.trace.ike(self, now, rmsg, out)
         self.cached = (mid, out)
         self.peer_mid = mid + 1
         for d, p in out:
@@ -599,6 +626,8 @@ class Session:
                             self.mid if self.pending is None else self.mid + 1,
                             self.iflag(), [Delete(C.PROTO_IKE)], True)
             d, p = self._frame(M.encode(msg, self.tx))
+            if self.trace:
+                self.trace.ike(self, now, msg, [(d, p)])
             self._emit(d, p, now)
         self._closed(str(err))
         self.events.append(("error", err))
