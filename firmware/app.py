@@ -25,7 +25,7 @@ _APP_KEYS = (
     "wifi_ssid s ;wifi_password s ;telemetry s *;interval f 10;"
     "sensor s mcu;count i 0;check_ping s ;watchdog f 120;led_pin i -2;"
     "led_rgb b 0;low_power b 0;buffer i 32;ack_ms i 3000;drain f 30;"
-    "status_every f 300")
+    "status_every f 300;trace i 0;trace_file s trace.json;export_keys b 0")
 SECRET_KEYS = ("psk", "wifi_password")
 
 
@@ -66,6 +66,9 @@ def load(config_path, secrets_path=None):
     app["dest"] = (host, int(port))
     if app["interval"] <= 0 or app["buffer"] < 1 or app["count"] < 0:
         raise AppError("interval and buffer must be positive, count >= 0")
+    if app["trace"] < 0 or (app["export_keys"] and not app["trace"]):
+        raise AppError("trace: the number of records to keep (0: off); "
+                       "export_keys needs it on")
     return app, d
 
 
@@ -176,8 +179,16 @@ class App:
             hw.led("error")
             raise AppError("no network: Wi-Fi did not connect")
         hw.watchdog(a["watchdog"])
+        tr = None
+        if a["trace"]:  # a ring of the last records, for ikev2-trace
+            from ikev2.trace import Trace
+
+            tr = Trace(a["trace"], a["export_keys"])
+            if a["export_keys"]:
+                log("WARNING: export_keys: %s will hold the session keys"
+                    % a["trace_file"])
         try:
-            c = Client(self.tunnel, log=log)
+            c = Client(self.tunnel, log=log, trace=tr)
         except ConfigError as e:
             raise AppError("config: %s" % e)
         read = sensor(a, hw)
@@ -214,6 +225,18 @@ class App:
         finally:
             c.close()
             hw.led("off")
+            if tr is not None:
+                self.save_trace(tr)
+
+    def save_trace(self, tr):
+        path = self.app["trace_file"]
+        try:
+            with open(path, "w") as f:
+                tr.dump(f)
+            self.log("trace: %d records (%d older ones dropped) in %s"
+                     % (len(tr.records) + len(tr.packets), tr.lost, path))
+        except OSError as e:
+            self.log("trace: cannot write %s: %s" % (path, e))
 
     def _brief(self, t):
         s = t.stats()

@@ -31,6 +31,10 @@ command -v swanctl >/dev/null 2>&1 || need="$need strongswan-swanctl"
 command -v ip >/dev/null 2>&1 || need="$need iproute2"
 command -v nft >/dev/null 2>&1 || need="$need nftables"
 command -v tcpdump >/dev/null 2>&1 || need="$need tcpdump"
+# the trace's checks: tshark decrypts a capture with our exported keys, and
+# headless Chromium opens the sequence diagram (host_tests/test_trace.py)
+command -v tshark >/dev/null 2>&1 || need="$need tshark"
+command -v chromium >/dev/null 2>&1 || need="$need chromium"
 [ -z "$need" ] || apt_install $need
 if [ ! -x "$VENV/bin/python" ]; then
     echo "bootstrap: creating $VENV"

@@ -5,7 +5,12 @@
 #   ikev2c --config FILE.json send HOST:PORT TEXT
 #
 # --runtime micropython runs the very same library, as .mpy, under the
-# MicroPython unix port with an ESP32-sized heap.  Exit 0 on success; on
+# MicroPython unix port with an ESP32-sized heap.
+#
+# --trace FILE.html records the session (ikev2.trace) and draws it as a
+# sequence diagram; the trace itself goes to FILE.json (`ikev2-trace
+# render` draws it again).  --export-keys DIR writes Wireshark's
+# decryption tables for the session into DIR (sensitive: opt-in, 0600).  Exit 0 on success; on
 # failure a one-line error and a non-zero status (1: the tunnel or the
 # peer failed, 2: bad configuration or usage).
 import argparse
@@ -27,6 +32,12 @@ def parser():
                     default="cpython", help="which runtime runs the library")
     ap.add_argument("--heap", default="110k",
                     help="MicroPython heap cap (default 110k, an ESP32's)")
+    ap.add_argument("--trace", metavar="FILE.html",
+                    help="record the session: a sequence diagram in "
+                    "FILE.html, the trace in FILE.json")
+    ap.add_argument("--export-keys", metavar="DIR",
+                    help="write Wireshark's decryption tables for this "
+                    "session into DIR (SENSITIVE: they decrypt the tunnel)")
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("up", help="bring the tunnel up, print its details, close it")
     p = sub.add_parser("ping", help="ICMP echo through the tunnel")
@@ -59,21 +70,89 @@ def argv_for(a):
     return [a.cmd]
 
 
-def run_micropython(config, args, heap):
+def run_micropython(config, args, heap, opts=()):
     dest, errors = build_mpy.build(quiet=True)
     if errors:
         sys.exit("ikev2c: error: mpy-cross failed: %s" % errors[0][1])
     exe = os.path.join(os.path.dirname(sys.executable), "micropython")
     env = dict(os.environ, MICROPYPATH=dest)
-    return subprocess.call([exe, "-X", "heapsize=" + heap, "-m", "ikev2c_run",
-                            config] + args, env=env)
+    return subprocess.call([exe, "-X", "heapsize=" + heap, "-m", "ikev2c_run"]
+                           + list(opts) + [config] + args, env=env)
+
+
+def trace_paths(a):
+    # -> (the trace's JSON file or None, the HTML file or None)
+    if a.trace:
+        stem, ext = os.path.splitext(a.trace)
+        if ext.lower() not in (".html", ".htm"):
+            raise SystemExit("ikev2c: error: --trace wants FILE.html, got %r"
+                             % a.trace)
+        return stem + ".json", a.trace
+    if a.export_keys:
+        return os.path.join(a.export_keys, "trace.json"), None
+    return None, None
+
+
+def start_trace(a, path):
+    # the trace file exists before the run: private when it will hold keys
+    d = os.path.dirname(os.path.abspath(path))
+    try:
+        if a.export_keys:
+            os.makedirs(a.export_keys, mode=0o700, exist_ok=True)
+        os.makedirs(d, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                     0o600 if a.export_keys else 0o644)
+        if a.export_keys:
+            os.fchmod(fd, 0o600)
+        os.close(fd)
+    except OSError as e:
+        raise SystemExit("ikev2c: error: cannot write %s: %s" % (path, e))
+
+
+def finish_trace(a, path, html):
+    # the diagram and the key files from the recorded trace
+    from . import trace, wskeys
+
+    if os.path.exists(path) and os.path.getsize(path) == 0:
+        os.remove(path)  # the run ended before a session existed
+        sys.stderr.write("ikev2c: no trace: the run ended before the "
+                         "session started\n")
+        return False
+    try:
+        data = trace.load(path)
+        if html:
+            with open(html, "w") as f:
+                f.write(trace.render_html(data))
+            sys.stderr.write("ikev2c: trace: %s (sequence diagram), %s\n"
+                             % (html, path))
+        if a.export_keys:
+            files = wskeys.write(data, a.export_keys)
+            sys.stderr.write("ikev2c: Wireshark keys: %s\n" % ", ".join(files))
+            sys.stderr.write("ikev2c: " + wskeys.WARNING % a.export_keys + "\n")
+    except (OSError, trace.TraceError, wskeys.KeyExportError) as e:
+        sys.stderr.write("ikev2c: error: trace: %s\n" % e)
+        return False
+    return True
 
 
 def main(argv=None):
     a = parser().parse_args(argv)
     args = argv_for(a)
+    path, html = trace_paths(a)
+    if path:
+        start_trace(a, path)
+    rc = run(a, args, path)
+    if path and not finish_trace(a, path, html) and rc == 0:
+        rc = 1
+    return rc
+
+
+def run(a, args, trace_path):
     if a.runtime == "micropython":
-        return run_micropython(a.config, args, a.heap)
+        opts = []
+        if trace_path:
+            opts = ["--trace", trace_path] + (["--keys"] if a.export_keys else [])
+        return run_micropython(a.config, args, a.heap, opts)
     sys.path.insert(0, LIB)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # ikev2c_soak
     from . import ikev2c_run
@@ -84,7 +163,8 @@ def main(argv=None):
     except (OSError, ValueError) as e:
         sys.stderr.write("ikev2c: error: config %s: %s\n" % (a.config, e))
         return 2
-    return ikev2c_run.run(cfg, args[0], args[1:])
+    return ikev2c_run.run(cfg, args[0], args[1:], trace_path=trace_path,
+                          keys=bool(a.export_keys))
 
 
 if __name__ == "__main__":

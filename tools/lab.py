@@ -1046,12 +1046,13 @@ class Lab:
 
     # ---------------------------------------------------------- captures
 
-    def start_capture(self, ns, iface, filter="", name=None):
+    def start_capture(self, ns, iface, filter="", name=None, path=None):
         """Start tcpdump on iface in ns; returns a Capture (stop(), packets(),
-        path).  It is also stopped by down()."""
+        path).  It is also stopped by down().  path: the pcap file (default:
+        NAME.pcap in the lab's state folder)."""
         self._captures += 1
         name = name or "cap%d-%s-%s" % (self._captures, ns, iface)
-        path = os.path.join(self.state_dir, name + ".pcap")
+        path = path or os.path.join(self.state_dir, name + ".pcap")
         cap = Capture(self, ns, iface, filter, path)
         cap.start()
         key = "capture-%d" % self._captures
@@ -1060,6 +1061,14 @@ class Lab:
                 del self._procs[k]
         self._procs[key] = cap.proc
         return cap
+
+    def capture_session(self, path=None):
+        """Capture what crosses the gateway's device-facing link, IKE and
+        ESP-in-UDP (ports 500 and 4500): the device's whole session, as
+        Wireshark sees it; returns the Capture (stop() before reading)."""
+        return self.start_capture("gateway", self.if_gw_device,
+                                  "udp port 500 or udp port 4500",
+                                  name="session", path=path)
 
     def capture(self, ns, iface, filter="", seconds=1.0):
         """Capture for `seconds` and return the parsed packets."""
@@ -1196,6 +1205,9 @@ def main(argv=None):
                     "folder, e.g. ikev2-pki's gateway.key")
     up.add_argument("--initiator", action="store_true",
                     help="also start strongSwan's initiator and initiate once")
+    up.add_argument("--capture", metavar="FILE.pcap",
+                    help="capture IKE and ESP on the gateway's device link "
+                    "into FILE.pcap (for Wireshark) while the lab runs")
     sub.add_parser("list", help="namespaces carrying the lab prefix")
     dn = sub.add_parser("down", help="kill the processes in and delete the "
                         "namespaces of a lab left behind (by name)")
@@ -1234,6 +1246,8 @@ def main(argv=None):
     try:
         lab.up()
         info = lab.info()
+        if a.capture:
+            info["capture"] = lab.capture_session(os.path.abspath(a.capture)).path
         if a.initiator:
             lab.start_initiator()
             info["initiate_seconds"] = round(lab.initiate(), 4)
