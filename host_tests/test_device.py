@@ -465,11 +465,22 @@ def test_provisioned_device_with_a_wrong_psk_is_refused(tmp_path):
     assert "AUTHENTICATION_FAILED" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_make_demo_runs_the_device_application():
+def test_make_demo_runs_the_device_application(tmp_path):
     labutil.need_lab()
-    r = subprocess.run([sys.executable, "-m", "tools.demo", "-n", "5"], cwd=ROOT,
+    r = subprocess.run([sys.executable, "-m", "tools.demo", "-n", "5",
+                        "--out", str(tmp_path)], cwd=ROOT,
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "demo: the device application (firmware/app.py) on MicroPython" in r.stdout
     assert re.search(r"telemetry\s+5 records, 5 acknowledged", r.stdout)
     assert "result             OK" in r.stdout
+    # the trace, the capture and the keys, and where they are
+    for name in ("session.html", "session.svg", "session.pcap",
+                 "wireshark-keys"):
+        assert str(tmp_path / name) in r.stdout
+    for name in ("session.html", "session.svg", "session.pcap",
+                 "wireshark-keys/esp_sa", "wireshark-keys/ikev2_decryption_table"):
+        assert os.path.getsize(str(tmp_path / name)) > 0
+    if shutil.which("tshark"):
+        m = re.search(r"(\d+) of (\d+) ESP packets decrypted", r.stdout)
+        assert m and m.group(1) == m.group(2) and int(m.group(1)) >= 16, r.stdout

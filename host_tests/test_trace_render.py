@@ -421,3 +421,16 @@ def test_main_errors(sample, tmp_path, capsys):
     assert trace.main(["render", str(src), "-o", str(src)]) == 2
     assert "would overwrite the trace" in capsys.readouterr().err
     assert json.loads(src.read_text()) == sample
+
+
+def test_readme_diagram_is_current():
+    # vectors/trace/demo.svg, the README's picture, is what the renderer
+    # draws today from vectors/trace/demo.json (a `make demo` session saved
+    # by the device, keys removed); regenerate it with the command below
+    src = os.path.join(HERE, "vectors", "trace", "demo.json")
+    with open(os.path.join(HERE, "vectors", "trace", "demo.svg")) as f:
+        want = f.read()
+    got = trace.render_svg(trace.load(src), max_rows=16)
+    assert got == want, ("out of date: .venv/bin/ikev2-trace render "
+                         "host_tests/vectors/trace/demo.json -o /tmp/demo.html "
+                         "--svg host_tests/vectors/trace/demo.svg --max-rows 16")

@@ -8,16 +8,24 @@
 #      telemetry datagrams travel inside ESP to the collector;
 #   3. the collector's records are checked (count and content), a summary
 #      is printed, and everything is torn down.
+# The device records its session (a trace ring, with key export on: this is
+# a lab) and the lab captures it: build/demo/ then holds the sequence
+# diagram (session.html, session.svg), the capture (session.pcap) and
+# Wireshark's key files (wireshark-keys/), which tshark checks.
 import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
-from . import build_mpy
+from . import build_mpy, trace, wskeys
 
-HEAP = os.environ.get("DEMO_HEAP", "128k")
+HEAP = os.environ.get("DEMO_HEAP", "144k")
+OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                   "build", "demo")
+TRACE_RING = 256  # records the device keeps (IKE and ESP, each)
 
 
 RECORD = re.compile(r"^seq=\d+ (temp=-?\d+\.\d )?mem=\d+$")
@@ -47,6 +55,52 @@ def run_app(lab, dest, cfg_path, sec_path, heap=HEAP, timeout=300):
                    timeout=timeout)
 
 
+def outputs(folder):
+    # the demo's files; the trace file will hold keys: private from the start
+    os.makedirs(folder, exist_ok=True)
+    f = {"json": "session.json", "html": "session.html", "svg": "session.svg",
+         "pcap": "session.pcap", "keys": "wireshark-keys"}
+    f = dict((k, os.path.join(os.path.abspath(folder), v)) for k, v in f.items())
+    os.close(os.open(f["json"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+    os.chmod(f["json"], 0o600)
+    return f
+
+
+def trace_outputs(f):
+    # the diagram and the key files from the device's trace, and what
+    # tshark makes of the capture with those keys
+    try:
+        data = trace.load(f["json"])
+    except trace.TraceError as e:
+        sys.exit("demo: the device's trace: %s" % e)
+    with open(f["html"], "w") as out:
+        out.write(trace.render_html(data, title="make demo: the device's session"))
+    with open(f["svg"], "w") as out:
+        out.write(trace.render_svg(data))
+    wskeys.write(data, f["keys"])
+    return {"records": len(data["records"]), "tshark": check_capture(f)}
+
+
+def check_capture(f):
+    # tshark decrypts the ESP packets of the capture with the device's keys
+    if not shutil.which("tshark"):
+        return "not installed (apt-get install tshark): not checked"
+    r = subprocess.run(["tshark", "-r", f["pcap"], "-n", "-T", "fields",
+                        "-e", "esp.icv_good", "-e", "ip.proto",
+                        "-e", "isakmp.id.data.fqdn"],
+                       capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, WIRESHARK_CONFIG_DIR=f["keys"]))
+    if r.returncode:
+        return "failed: %s" % r.stderr.strip()[-200:]
+    rows = [ln.split("\t") for ln in r.stdout.splitlines()]
+    esp = [x for x in rows if x[0]]
+    good = [x for x in esp if x[0] == "1" and "," in x[1]]  # ESP, then inner
+    ids = [x for x in rows if x[2]]
+    return ("with the exported keys: %d of %d ESP packets decrypted with a "
+            "good ICV, %d IKE messages show their IDs"
+            % (len(good), len(esp), len(ids)))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="ikev2-demo")
     ap.add_argument("-n", "--count", type=int, default=20, help="telemetry datagrams")
@@ -54,6 +108,9 @@ def main(argv=None):
     ap.add_argument("--esp", default="aes128-sha256")
     ap.add_argument("--interval", type=float, default=0.2,
                     help="seconds between readings")
+    ap.add_argument("--out", default=OUT,
+                    help="where the trace, the capture and the keys go "
+                    "(default build/demo)")
     a = ap.parse_args(argv)
     if os.geteuid() != 0:
         sys.exit("demo: needs root (network namespaces); run as root")
@@ -64,10 +121,15 @@ def main(argv=None):
         sys.exit("demo: mpy-cross failed: %s" % errors)
     try:
         with Lab(pool="10.99.0.0/24", dns="198.51.100.53") as lab:
-            cfg_path, sec_path = write_device_files(lab, a)
+            files = outputs(a.out)
+            cfg_path, sec_path = write_device_files(lab, a, {
+                "trace": TRACE_RING, "trace_file": files["json"],
+                "export_keys": True})
             print("demo: the device application (firmware/app.py) on MicroPython,"
                   " heap %s, library as .mpy" % HEAP, flush=True)
+            cap = lab.capture_session(files["pcap"])
             r = run_app(lab, dest, cfg_path, sec_path)
+            cap.stop()
             sys.stderr.write(r.stderr)
             if r.returncode:
                 sys.stderr.write(r.stdout)
@@ -85,6 +147,7 @@ def main(argv=None):
                                  text=True).stdout.strip()
     except LabError as e:
         sys.exit("demo: the lab failed: %s" % e)
+    seen = trace_outputs(files)
     # at least once delivery: every record arrived, a repeat (a lost ACK)
     # is allowed and removed by sequence number
     complete = sorted(set(seqs)) == list(range(1, a.count + 1))
@@ -106,8 +169,15 @@ def main(argv=None):
              "all present" if complete and well_formed else "MISSING OR MALFORMED"))
     print("  first record       %s" % (got[0] if got else "-"))
     print("  packets            %d sent, %d received through ESP" % (d["packets_sent"], d["packets_received"]))
-    print("  heap peak          %d bytes of a %s cap (MicroPython unix port, sampled)"
-          % (d["heap_peak"], HEAP))
+    print("  heap peak          %d bytes of a %s cap (MicroPython unix port, "
+          "sampled; the trace ring on)" % (d["heap_peak"], HEAP))
+    print("  trace              %s records: %s" % (seen["records"], files["html"]))
+    print("                     %s (for the README)" % files["svg"])
+    print("  capture            %s" % files["pcap"])
+    print("  Wireshark keys     %s  (WIRESHARK_CONFIG_DIR=... tshark -r "
+          "session.pcap)" % files["keys"])
+    print("  tshark             %s" % seen["tshark"])
+    print("  " + wskeys.WARNING % files["keys"])
     print("  result             %s" % ("OK" if ok else "FAILED"))
     return 0 if ok else 1
 

@@ -41,6 +41,9 @@ EXTRA_GCM = ("crypto/gcm.py", "crypto/aes.py", "crypto/pure.py")
 # certificate authentication (RFC 7427) and IKE fragmentation (RFC 7383)
 EXTRA_CERT = ("certauth.py", "x509.py", "der.py", "frag.py", "crypto/sig.py",
               "crypto/ecdsa.py", "crypto/rsa.py")
+# the session's trace (ikev2.trace), added when the app's config.json turns
+# it on ("trace" above 0), or with --with-trace
+EXTRA_TRACE = ("trace.py",)
 # the config keys that name a credential file on the device
 CRED_KEYS = ("cert", "private_key", "ca_cert")
 APP = ("app.py", "hw.py")  # firmware/, compiled; main.py stays source
@@ -51,16 +54,17 @@ class DeployError(Exception):
     pass
 
 
-def profile(gcm=False, certs=False):
-    return PROFILE_PSK + (EXTRA_GCM if gcm else ()) + (EXTRA_CERT if certs else ())
+def profile(gcm=False, certs=False, trace=False):
+    return (PROFILE_PSK + (EXTRA_GCM if gcm else ()) + (EXTRA_CERT if certs else ())
+            + (EXTRA_TRACE if trace else ()))
 
 
-def stage(dest=None, gcm=False, quiet=True, certs=False):
+def stage(dest=None, gcm=False, quiet=True, certs=False, trace=False):
     # -> (dest, [device path]) : the compiled tree, as on the device
     dest = dest or os.path.join(ROOT, "build", "device")
     if os.path.isdir(dest):
         shutil.rmtree(dest)
-    libsrc = [os.path.join(LIB, "ikev2", p) for p in profile(gcm, certs)]
+    libsrc = [os.path.join(LIB, "ikev2", p) for p in profile(gcm, certs, trace)]
     appsrc = [os.path.join(ROOT, "firmware", p) for p in APP]
     _, errors = build_mpy.build(os.path.join(dest, "lib"), quiet=True, opt=3,
                                 srcs=libsrc)
@@ -130,9 +134,18 @@ def credential_files(device_dir):
     return out
 
 
-def uses_certs(device_dir):
+def _config(device_dir):
     with open(os.path.join(device_dir, "config.json")) as f:
-        cfg = json.load(f)
+        return json.load(f)
+
+
+def uses_trace(device_dir):
+    t = _config(device_dir).get("trace", 0)
+    return isinstance(t, int) and t > 0
+
+
+def uses_certs(device_dir):
+    cfg = _config(device_dir)
     return bool(cfg.get("cert") or cfg.get("ca_cert")
                 or cfg.get("local_auth", "psk") not in ("psk", "auto")
                 or cfg.get("remote_auth", "psk") not in ("psk", "auto"))
@@ -206,7 +219,8 @@ def check_device_dir(device_dir):
 def package_json():
     # the mip manifest: `mip install github:OWNER/REPO` puts the library and
     # the application into /lib (sources; the device compiles them)
-    urls = [["ikev2/" + p, "lib/ikev2/" + p] for p in profile(gcm=True, certs=True)]
+    urls = [["ikev2/" + p, "lib/ikev2/" + p]
+            for p in profile(gcm=True, certs=True, trace=True)]
     urls += [[p, "firmware/" + p] for p in APP]
     from ikev2 import VERSION
 
@@ -238,6 +252,9 @@ def main(argv=None):
     ap.add_argument("--with-certs", action="store_true",
                     help="add certificate authentication and IKE fragmentation "
                     "(automatic when the device's config.json uses certificates)")
+    ap.add_argument("--with-trace", action="store_true",
+                    help="add the session trace (automatic when the device's "
+                    "config.json sets \"trace\")")
     ap.add_argument("--dry-run", action="store_true",
                     help="stage and print the mpremote commands only")
     ap.add_argument("--package-json", action="store_true",
@@ -256,7 +273,9 @@ def main(argv=None):
             print("deploy: no DEVICE directory: the code only, the board "
                   "keeps its config.json and secrets.json")
         certs = a.with_certs or bool(a.device and uses_certs(a.device))
-        dest, files = stage(gcm=a.with_gcm, quiet=False, certs=certs)
+        trace = a.with_trace or bool(a.device and uses_trace(a.device))
+        dest, files = stage(gcm=a.with_gcm, quiet=False, certs=certs,
+                            trace=trace)
         st = steps(dest, files, a.device, a.romfs, code=not a.frozen)
         for i, s in enumerate(st, 1):
             print("deploy: step %d/%d: %s" % (i, len(st), " ".join(

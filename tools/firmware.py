@@ -44,10 +44,11 @@ def boards():
 
 
 def frozen_sources():
-    # the library (PSK profile and the certificate modules: frozen code
+    # the library (PSK profile, the certificate modules and the trace: frozen code
     # costs flash, not RAM) and the app with constants inlined: what the
     # manifest (firmware/manifest.py) freezes
-    srcs = [os.path.join(LIB, "ikev2", p) for p in deploy.profile(certs=True)]
+    srcs = [os.path.join(LIB, "ikev2", p)
+            for p in deploy.profile(certs=True, trace=True)]
     srcs += [os.path.join(ROOT, "firmware", p) for p in deploy.APP]
     return build_mpy.inlined_tree(FROZEN_SRC, srcs)
 
