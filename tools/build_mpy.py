@@ -21,7 +21,7 @@ def mpy_cross():
 # portable host-side scripts compiled beside the library, so MicroPython
 # runs them as .mpy (`micropython -m NAME`) instead of compiling source in
 # its small heap
-SCRIPTS = ("ikev2c_run.py", "ikev2c_soak.py")
+SCRIPTS = ("ikev2c_run.py", "ikev2c_soak.py", "ikev2c_trace.py")
 # the device application (firmware/), compiled to the top of the tree as on
 # the device's filesystem; main.py stays source (the device runs main.py)
 FIRMWARE = ("app.py", "hw.py")

@@ -76,7 +76,8 @@ def run_micropython(config, args, heap, opts=()):
         sys.exit("ikev2c: error: mpy-cross failed: %s" % errors[0][1])
     exe = os.path.join(os.path.dirname(sys.executable), "micropython")
     env = dict(os.environ, MICROPYPATH=dest)
-    return subprocess.call([exe, "-X", "heapsize=" + heap, "-m", "ikev2c_run"]
+    mod = "ikev2c_trace" if opts else "ikev2c_run"
+    return subprocess.call([exe, "-X", "heapsize=" + heap, "-m", mod]
                            + list(opts) + [config] + args, env=env)
 
 
@@ -151,7 +152,7 @@ def run(a, args, trace_path):
     if a.runtime == "micropython":
         opts = []
         if trace_path:
-            opts = ["--trace", trace_path] + (["--keys"] if a.export_keys else [])
+            opts = [trace_path] + (["--keys"] if a.export_keys else [])
         return run_micropython(a.config, args, a.heap, opts)
     sys.path.insert(0, LIB)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # ikev2c_soak
@@ -163,8 +164,12 @@ def run(a, args, trace_path):
     except (OSError, ValueError) as e:
         sys.stderr.write("ikev2c: error: config %s: %s\n" % (a.config, e))
         return 2
-    return ikev2c_run.run(cfg, args[0], args[1:], trace_path=trace_path,
-                          keys=bool(a.export_keys))
+    if trace_path:
+        from . import ikev2c_trace
+
+        return ikev2c_trace.run(cfg, args[0], args[1:], trace_path,
+                                bool(a.export_keys))
+    return ikev2c_run.run(cfg, args[0], args[1:])
 
 
 if __name__ == "__main__":

@@ -8,9 +8,6 @@
 #   micropython ikev2c_run.py CONFIG.json demo ADDR HOST:PORT COUNT
 #   micropython ikev2c_run.py CONFIG.json soak HOST:PORT SECONDS [INTERVAL_MS]
 #
-# Before CONFIG.json, `--trace FILE.json` records the session (ikev2.trace)
-# into FILE.json, and `--keys` adds the keys Wireshark needs to it.
-#
 # Results go to stdout as JSON lines; progress to stderr; an error is one
 # line "ikev2c: error: ..." on stderr with exit status 1 (2 for a bad
 # configuration or usage).
@@ -129,10 +126,9 @@ COMMANDS = {"up": (cmd_up, 0), "ping": (cmd_ping, 1), "send": (cmd_send, 2),
             "demo": (cmd_demo, 3), "soak": (cmd_soak, 2)}
 
 
-def run(cfg, cmd, args, log_progress=True, trace_path=None, keys=False):
+def run(cfg, cmd, args, log_progress=True, trace=None):
     # -> exit status; never lets an exception escape as a traceback.
-    # trace_path: where the session's trace goes (JSON), written also when
-    # the run fails; keys: add the keys to it (sensitive: opt-in)
+    # trace: an ikev2.trace.Trace to record the session (ikev2c_trace.py)
     from ikev2.client import Client
     from ikev2.errors import ConfigError, IKEError
 
@@ -145,12 +141,7 @@ def run(cfg, cmd, args, log_progress=True, trace_path=None, keys=False):
             cfg = _load(cfg)
             if cfg is None:
                 return EXIT_USAGE
-        tr = None
-        if trace_path:
-            from ikev2.trace import Trace
-
-            tr = Trace(keys=keys)
-        c = Client(cfg, log=log if log_progress else None, trace=tr)
+        c = Client(cfg, log=log if log_progress else None, trace=trace)
         cfg = None  # the Config holds what it needs: free the JSON's dict
     except ConfigError as e:
         log("error: config: %s" % e)
@@ -171,35 +162,13 @@ def run(cfg, cmd, args, log_progress=True, trace_path=None, keys=False):
         return EXIT_FAIL
     finally:
         c.close()
-        if tr is not None:
-            _save_trace(tr, trace_path)
-
-
-def _save_trace(tr, path):
-    try:
-        with open(path, "w") as f:
-            tr.dump(f)
-    except OSError as e:
-        log("error: cannot write the trace %s: %s" % (path, e))
 
 
 def main(argv):
-    argv = list(argv[1:])
-    trace_path = None
-    keys = False
-    while argv and argv[0].startswith("--"):
-        o = argv.pop(0)
-        if o == "--trace" and argv:
-            trace_path = argv.pop(0)
-        elif o == "--keys":
-            keys = True
-        else:
-            argv = []
-    if len(argv) < 2:
-        log("error: usage: ikev2c_run.py [--trace FILE.json [--keys]] "
-            "CONFIG.json up|ping|send|demo ...")
+    if len(argv) < 3:
+        log("error: usage: ikev2c_run.py CONFIG.json up|ping|send|demo ...")
         return EXIT_USAGE
-    return run(argv[0], argv[1], argv[2:], trace_path=trace_path, keys=keys)
+    return run(argv[1], argv[2], argv[3:])
 
 
 def _load(path):

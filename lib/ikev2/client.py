@@ -49,6 +49,8 @@ def _addr_ip(addr):
 
 
 class Client:
+    trace = None  # see trace.py; a class default: no slot when off
+
     def __init__(self, cfg, crypto=None, rng=None, log=None, trace=None):
         from . import crypto as CR
 
@@ -94,8 +96,8 @@ class Client:
             if cfg.local_ip and cfg.local_port:
                 local = IP.aton(cfg.local_ip), cfg.local_port
         self.session = Session(cfg, self.c, self.rng, _addr_ip(a500), local)
-        self.trace = trace
         if trace is not None:
+            self.trace = trace
             trace.attach(self)
         self.queued = []
         self.rxq = []
@@ -367,7 +369,8 @@ class Client:
                 end = self._now() + timeout_ms
                 while s.state != CLOSED and self._now() < end:
                     self.step(100)
-        except IKEError as e:
+        except (IKEError, MemoryError) as e:
+            # the Delete is out; only its answer is not waited for
             self._say("close: %s" % e)
         finally:
             self.sock.close()

@@ -128,7 +128,7 @@ class Reassembler:
             return None
         inner = b"".join(self.parts)
         first = self.inner
-        msg.frags = (f.total, self.wire)
+        self.done = (f.total, self.wire)  # for the trace (trace.py)
         self.reset()
         decode_inner(msg, inner, first)
         return msg
@@ -160,5 +160,7 @@ def receive(s, msg, data, now):
     f[1] += 1
     whole = f[2].feed(data, now)
     if whole is not None:
+        if s.trace:
+            whole.frags = f[2].done
         f[2] = None
     return whole

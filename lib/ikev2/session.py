@@ -58,6 +58,10 @@ def new_spi(rng, n):
 
 
 class Session:
+    # a trace.Trace when recording is on (Trace.attach); a class default,
+    # so that a session without one has no slot for it
+    trace = None
+
     def __init__(self, cfg, crypto, rng, remote_ip, local=None):
         # remote_ip: the gateway's IPv4 address (4 bytes); local: our
         # (IPv4 bytes, port) when the driver knows it, else None (the NAT
@@ -111,7 +115,6 @@ class Session:
         self.frag = None        # IKE fragmentation (frag.py), once both
         # sides support it: [fragments sent, received, Reassembler or None]
         self.peer_hashes = b""  # SIGNATURE_HASH_ALGORITHMS data (RFC 7427)
-        self.trace = None       # a trace.Trace, when recording is on
         self.auth = None        # {"method": our AUTH method, and with a
         # certificate "peer_cert", "dates_checked"} (tasks.py, certauth.py)
         # (a driver may set .wall: () -> seconds since 1970 or None for an
