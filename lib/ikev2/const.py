@@ -58,6 +58,10 @@ TRANS_ESN = const(5)
 ENCR_AES_CBC = const(12)
 ENCR_AES_GCM_16 = const(20)
 PRF_HMAC_SHA2_256 = const(5)
+# our nonces (RFC 7296 2.10): at least 128 bits and half the PRF's key
+# size, 32 bytes for PRF_HMAC_SHA2_256, the only PRF here; no longer, as
+# every byte crosses the air
+NONCE_LEN = const(16)
 AUTH_NONE = const(0)
 AUTH_HMAC_SHA2_256_128 = const(12)
 DH_NONE = const(0)

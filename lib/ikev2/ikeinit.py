@@ -27,7 +27,7 @@ class IkeInit:
         self.groups = s.cfg.groups()
         self.group = self.groups[0]
         self.dh = DH(s.c, self.group, s.rng)
-        self.ni = bytes(s.rng(32))
+        self.ni = bytes(s.rng(C.NONCE_LEN))
         self.cookie = None
         self.ke_retries = 0
 
@@ -50,9 +50,12 @@ class IkeInit:
         pl.append(Notify(C.N_NAT_DETECTION_SOURCE_IP, src))
         pl.append(Notify(C.N_NAT_DETECTION_DESTINATION_IP, dst))
         cfg = s.cfg
-        if cfg.fragment_size:  # RFC 7383 2.3
-            pl.append(Notify(C.N_IKEV2_FRAGMENTATION_SUPPORTED))
         if cfg.local_auth != "psk" or cfg.remote_auth != "psk":
+            # RFC 7383 2.3: IKE fragmentation, for IKE_AUTH's certificates
+            # (with a PSK, no message comes near the path MTU: the notify
+            # would only cost 8 bytes each way)
+            if cfg.fragment_size:
+                pl.append(Notify(C.N_IKEV2_FRAGMENTATION_SUPPORTED))
             from . import certauth  # RFC 7427 4
 
             pl.append(Notify(C.N_SIGNATURE_HASH_ALGORITHMS, certauth.hashes(s.c)))

@@ -151,7 +151,7 @@ def _answer_child(s, msg, sa, n, now):
     if suite.dh:
         k, gir = _ke(s, msg, suite.dh)
         reply_ke = [k]
-    nr = bytes(s.rng(32))
+    nr = bytes(s.rng(C.NONCE_LEN))
     ei, ai, er, ar = K.child_keymat(s.c, s.keys.sk_d, nonce.data, nr,
                                     K.encr_key_len(suite.encr, suite.keylen),
                                     K.integ_key_len(suite.integ), gir)

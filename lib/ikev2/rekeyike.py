@@ -25,7 +25,7 @@ def answer_ike(s, msg, sa, now):
     if not suite.dh:
         return [Notify(C.N_NO_PROPOSAL_CHOSEN)], None
     k, gir = _ke(s, msg, suite.dh)
-    nr = bytes(s.rng(32))
+    nr = bytes(s.rng(C.NONCE_LEN))
     spi = new_spi(s.rng, 8)
     ni = nonce.data
 
@@ -79,7 +79,7 @@ class RekeyIke:
     def build(self):
         s = self.s
         self.spi = new_spi(s.rng, 8)
-        self.ni = bytes(s.rng(32))
+        self.ni = bytes(s.rng(C.NONCE_LEN))
         self.dh = DH(s.c, self.group, s.rng)
         return [proposals.to_sa(s.cfg.ike_offers, C.PROTO_IKE, self.spi),
                 Nonce(self.ni), KE(self.group, self.dh.public)]

@@ -30,7 +30,7 @@ class RekeyChild:
     def build(self):
         s = self.s
         self.spi = new_spi(s.rng, 4)
-        self.ni = bytes(s.rng(32))
+        self.ni = bytes(s.rng(C.NONCE_LEN))
         pl = [Notify(C.N_REKEY_SA, b"", C.PROTO_ESP, self.old.spi_in),
               proposals.to_sa(s.cfg.esp_offers, C.PROTO_ESP, self.spi),
               Nonce(self.ni)]

@@ -22,6 +22,7 @@ CLOSING = 3
 CLOSED = 4
 STATE_NAMES = ("idle", "connecting", "established", "closing", "closed")
 
+_HOST = __import__("sys").implementation.name != "micropython"
 NON_ESP_MARKER = b"\x00\x00\x00\x00"
 KEEPALIVE = b"\xff"
 
@@ -131,6 +132,11 @@ class Session:
         _collect_every(-1)  # not for the DH arithmetic: it keeps nothing
         from .ikeinit import IkeInit
 
+        if _HOST:
+            # CPython keeps every module: IKE_AUTH's code and the ESP code
+            # are loaded now, before the first request, not while the
+            # gateway waits (MicroPython loads them one phase at a time)
+            from . import esp, tasks  # noqa: F401
         self.state = CONNECTING
         self.started = now
         self.tasks = [IkeInit(self), _ike_auth]
