@@ -22,12 +22,13 @@
 # AES-CBC + HMAC-SHA2-256-128 (RFC 3602, RFC 4868): random IV, ICV over
 # SPI..ciphertext.  AES-GCM-16 (RFC 4106): IV = the sequence number as 8
 # bytes, nonce = salt | IV, AAD = SPI | Sequence Number, 16-byte tag.
-from struct import pack, unpack_from
+from struct import pack_into, unpack_from
 from . import const as C
 
 NH_IPV4 = 4
 NH_NONE = 59  # dummy packet (RFC 4303 2.6): dropped silently
 _SEQ_MAX = 0xFFFFFFFF
+_PADDING = bytes(range(1, 16))  # RFC 4303 2.4: 1, 2, 3, ...
 
 
 class ChildSA:
@@ -55,6 +56,8 @@ class ChildSA:
         else:
             self.k_out, self.k_in = ei, er
             self.a_out, self.a_in = ai, ar
+            # the HMAC keys as the backend prepares them (padded once)
+            self.m_out, self.m_in = crypto.hmac_key(ai), crypto.hmac_key(ar)
             self.iv_len = 16
             self.align = 16
         self.rng = rng
@@ -71,24 +74,35 @@ class ChildSA:
         self.rekeying = False  # a volume limit asked for its rekey
 
     def encap(self, inner, nh=NH_IPV4):
-        # -> the ESP packet, or None once the sequence number is exhausted
-        # (the Child SA must be rekeyed: RFC 4303 3.3.3)
+        # -> the ESP packet (a bytearray), or None once the sequence number
+        # is exhausted (the Child SA must be rekeyed: RFC 4303 3.3.3).
+        # One buffer per packet: the header, the IV and the padded inner
+        # packet are written into it, CBC encrypts in place and the ICV
+        # goes to its end (no intermediate copies on the device).
         if self.seq >= _SEQ_MAX:
             return None
         self.seq += 1
         n = len(inner)
         pad = -(n + 2) % self.align
-        pt = inner + bytes(range(1, pad + 1)) + bytes((pad, nh))
-        hdr = self.spi_out + pack(">I", self.seq)
+        body = 8 + self.iv_len  # where the payload starts
+        end = body + n + pad + 2
+        pkt = bytearray(end + 16)
+        pkt[:4] = self.spi_out
+        pack_into(">I", pkt, 4, self.seq)
+        pkt[body:body + n] = inner
+        pkt[body + n:end - 2] = _PADDING[:pad]
+        pkt[end - 2] = pad
+        pkt[end - 1] = nh
+        mv = memoryview(pkt)
         if self.gcm:
-            iv = pack(">II", 0, self.seq)
-            body = self.c.aes_gcm_seal(self.k_out, self.salt_out + iv, hdr, pt)
-            pkt = hdr + iv + body
+            pack_into(">I", pkt, 12, self.seq)  # IV: 0 | seq, 8 bytes
+            mv[body:] = self.c.aes_gcm_seal(self.k_out, self.salt_out + pkt[8:16],
+                                            pkt[:8], mv[body:end])
         else:
             iv = self.rng(16)
-            ct = self.c.aes_cbc_encrypt(self.k_out, iv, pt)
-            pkt = hdr + iv + ct
-            pkt += self.c.hmac_sha256(self.a_out, pkt)[:16]
+            pkt[8:24] = iv
+            self.c.aes_cbc_encrypt(self.k_out, iv, mv[24:end], mv[24:end])
+            mv[end:] = self.c.hmac_sha256(self.m_out, mv[:end])[:16]
         self.tx_packets += 1
         self.tx_bytes += n
         return pkt
@@ -114,11 +128,12 @@ class ChildSA:
                 self.rx_bad_icv += 1
                 return None
         else:
-            icv = self.c.hmac_sha256(self.a_in, pkt[:-16])[:16]
-            if not self.c.ct_eq(icv, pkt[-16:]):
+            mv = memoryview(pkt)
+            icv = self.c.hmac_sha256(self.m_in, mv[:-16])[:16]
+            if not self.c.ct_eq(icv, mv[-16:]):
                 self.rx_bad_icv += 1
                 return None
-            pt = self.c.aes_cbc_decrypt(self.k_in, pkt[8:ivend], pkt[ivend:-16])
+            pt = self.c.aes_cbc_decrypt(self.k_in, pkt[8:ivend], mv[ivend:-16])
         # the window moves only for packets whose ICV verified
         if seq > top:
             if seq - top >= self.win:

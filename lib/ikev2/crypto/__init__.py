@@ -1,13 +1,19 @@
 # The crypto facade.  backend() returns a module with one interface:
 #
 #   NAME                                   "host", "mpy" or "pure"
-#   aes_cbc_encrypt(key, iv, data)         no padding; len(data) % 16 == 0
+#   aes_cbc_encrypt(key, iv, data, out=None)  no padding; len(data) % 16
+#                                          == 0; with out (a writable
+#                                          buffer as long, may be data
+#                                          itself) the result goes there
 #   aes_cbc_decrypt(key, iv, data)
 #   aes_ecb(key) -> f(data)                ECB over whole blocks
 #   aes_gcm_seal(key, nonce, aad, pt)      -> ct | 16-byte tag
 #   aes_gcm_open(key, nonce, aad, ct_tag)  -> pt, or None if the tag fails
 #   sha256(data), sha1(data)               (SHA-1: NAT detection only)
-#   hmac_sha256(key, data)
+#   hmac_sha256(key, data)                 key: bytes, or from hmac_key()
+#   hmac_key(key)                          the key prepared once (mpy, pure:
+#                                          the padded keys), for a key that
+#                                          MACs every packet
 #   ct_eq(a, b)                            constant-time comparison
 #   dh_public(group, priv) / dh_shared(group, priv, peer)  (see dh.py)
 #   hash(name, data)                       name: "sha1", "sha256", "sha384",

@@ -23,10 +23,12 @@ def _check_cbc(key, iv, data):
         raise ValueError("AES-CBC: bad key, IV or data length")
 
 
-def aes_cbc_encrypt(key, iv, data):
+def aes_cbc_encrypt(key, iv, data, out=None):
     _check_cbc(key, iv, data)
     e = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
-    return e.update(data) + e.finalize()
+    if out is None:
+        return e.update(data) + e.finalize()
+    out[:] = e.update(data)
 
 
 def aes_cbc_decrypt(key, iv, data):
@@ -40,13 +42,25 @@ def aes_ecb(key):
     return e.update
 
 
+_gcm = {}  # key -> AESGCM: its key schedule costs as much as a packet
+
+
+def _aesgcm(key):
+    g = _gcm.get(key)
+    if g is None:
+        if len(_gcm) >= 8:  # the keys of a few SAs, old and new
+            _gcm.clear()
+        g = _gcm[bytes(key)] = AESGCM(key)
+    return g
+
+
 def aes_gcm_seal(key, nonce, aad, pt):
-    return AESGCM(key).encrypt(nonce, pt, aad)
+    return _aesgcm(key).encrypt(nonce, pt, aad)
 
 
 def aes_gcm_open(key, nonce, aad, ct):
     try:
-        return AESGCM(key).decrypt(nonce, ct, aad)
+        return _aesgcm(key).decrypt(nonce, ct, aad)
     except InvalidTag:
         return None
 
@@ -67,6 +81,10 @@ def hash(name, data):
 
 def hmac_sha256(key, data):
     return hmac.digest(key, data, "sha256")
+
+
+def hmac_key(key):
+    return bytes(key)  # OpenSSL prepares the key on each call, quickly
 
 
 def ct_eq(a, b):

@@ -6,7 +6,7 @@ try:
     import cryptolib
 except ImportError:  # firmware before v1.21
     import ucryptolib as cryptolib
-from .util import ct_eq, sha1, sha256, hmac_sha256  # noqa: F401 (interface)
+from .util import ct_eq, sha1, sha256, hmac_key, hmac_sha256  # noqa: F401
 
 NAME = "mpy"
 _ECB = 1
@@ -17,8 +17,10 @@ def aes_ecb(key):
     return cryptolib.aes(key, _ECB).encrypt
 
 
-def aes_cbc_encrypt(key, iv, data):
-    return cryptolib.aes(key, _CBC, iv).encrypt(data)
+def aes_cbc_encrypt(key, iv, data, out=None):
+    if out is None:
+        return cryptolib.aes(key, _CBC, iv).encrypt(data)
+    cryptolib.aes(key, _CBC, iv).encrypt(data, out)
 
 
 def aes_cbc_decrypt(key, iv, data):

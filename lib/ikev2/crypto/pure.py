@@ -3,7 +3,7 @@
 # and the fallback where neither cryptolib nor `cryptography` exists.
 from .aes import AES
 from . import gcm
-from .util import ct_eq, sha1, sha256, hmac_sha256  # noqa: F401 (interface)
+from .util import ct_eq, sha1, sha256, hmac_key, hmac_sha256  # noqa: F401
 
 NAME = "pure"
 
@@ -22,8 +22,11 @@ def aes_ecb(key):
     return _aes(key).encrypt_ecb
 
 
-def aes_cbc_encrypt(key, iv, data):
-    return _aes(key).cbc_encrypt(iv, data)
+def aes_cbc_encrypt(key, iv, data, out=None):
+    ct = _aes(key).cbc_encrypt(iv, data)
+    if out is None:
+        return ct
+    out[:] = ct
 
 
 def aes_cbc_decrypt(key, iv, data):
