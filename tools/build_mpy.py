@@ -1,5 +1,12 @@
 # Compiles every module of lib/ikev2 to .mpy with mpy-cross, into
 # build/mpy/ikev2/ (the tree the device and `make demo` load).
+#
+# Native code (@micropython.viper / .native, e.g. crypto/ecnative.py) is
+# machine code for one architecture: mpy-cross needs -march.  build() passes
+# the architecture of the MicroPython unix binary beside this Python (the
+# one the tests, the bench and the lab run) unless told another (deploy.py
+# passes the board's).  Modules without native code come out the same
+# whatever the -march (their .mpy header names no architecture).
 import ast
 import io
 import os
@@ -16,6 +23,42 @@ from . import LIB, ROOT
 def mpy_cross():
     exe = os.path.join(os.path.dirname(sys.executable), "mpy-cross")
     return exe if os.path.exists(exe) else shutil.which("mpy-cross")
+
+
+# mpy-cross -march names, by MicroPython's architecture number (the bits
+# from 10 up of sys.implementation._mpy, bits 2-7 of an .mpy's third byte)
+ARCHS = (None, "x86", "x64", "armv6", "armv6m", "armv7m", "armv7em",
+         "armv7emsp", "armv7emdp", "xtensa", "xtensawin", "rv32imc", "rv64imc")
+_HOST_ARCH = []
+
+
+def arch_of(mpy_flags):
+    # sys.implementation._mpy -> the -march name, None if no native code
+    n = mpy_flags >> 10
+    return ARCHS[n] if 0 < n < len(ARCHS) else None
+
+
+def host_arch():
+    # -> the -march of the unix port beside this Python (or on PATH), None
+    # if there is none or it has no native emitter; asked once
+    if not _HOST_ARCH:
+        exe = os.path.join(os.path.dirname(sys.executable), "micropython")
+        exe = exe if os.path.exists(exe) else shutil.which("micropython")
+        arch = None
+        if exe:
+            try:
+                r = subprocess.run([exe, "-c", "import sys;print(sys.implementation._mpy)"],
+                                   capture_output=True, text=True, timeout=30)
+                arch = arch_of(int(r.stdout.split()[-1]))
+            except (OSError, ValueError, IndexError, subprocess.SubprocessError):
+                pass
+        _HOST_ARCH.append(arch)
+    return _HOST_ARCH[0]
+
+
+def is_native(text):
+    # does this source hold native code (viper, native or inline assembler)?
+    return re.search(r"^\s*@micropython\.(viper|native|asm_)", text, re.M) is not None
 
 
 # portable host-side scripts compiled beside the library, so MicroPython
@@ -106,15 +149,21 @@ def scripts():
             + [os.path.join(ROOT, "firmware", s) for s in FIRMWARE])
 
 
-def build(dest=None, quiet=False, opt=0, srcs=None):
+def build(dest=None, quiet=False, opt=0, srcs=None, arch="host"):
     # -> (dest, [(source, error)]) ; errors are mpy-cross's own messages.
     # opt=3 drops line numbers (smaller .mpy, as frozen on the device); the
     # lab build keeps them so that a traceback names the line.
+    # arch: the -march for native code ("host": this machine's unix port);
+    # with none known, modules with native code are left out (the library
+    # falls back to its portable code when they do not import).
     dest = dest or os.path.join(ROOT, "build", "mpy")
     tool = mpy_cross()
     if not tool:
         raise SystemExit("mpy-cross not found: run `make mpy` (it installs .venv)")
+    if arch == "host":
+        arch = host_arch()
     errors = []
+    skipped = []
     srcs = srcs or sources() + scripts()
     consts = constants()
     with tempfile.TemporaryDirectory() as tmp:
@@ -125,6 +174,11 @@ def build(dest=None, quiet=False, opt=0, srcs=None):
             os.makedirs(os.path.dirname(out), exist_ok=True)
             with open(src) as f:
                 text = f.read()
+            if not arch and is_native(text):
+                skipped.append(rel)
+                if os.path.exists(out):
+                    os.remove(out)
+                continue
             try:
                 new = inline_constants(text, consts, rel)
             except ValueError as e:
@@ -134,16 +188,20 @@ def build(dest=None, quiet=False, opt=0, srcs=None):
                 src = os.path.join(tmp, rel.replace(os.sep, "_"))
                 with open(src, "w") as f:
                     f.write(new)
-            r = subprocess.run([tool, "-O%d" % opt, "-o", out, "-s", rel, src],
+            march = ["-march=" + arch] if arch else []
+            r = subprocess.run([tool, "-O%d" % opt] + march + ["-o", out, "-s", rel, src],
                                capture_output=True, text=True)
             if r.returncode:
                 errors.append((rel, (r.stderr or r.stdout).strip()))
     if not quiet:
         size = sum(os.path.getsize(os.path.join(d, f))
                    for d, _, fs in os.walk(dest) for f in fs if f.endswith(".mpy"))
-        print("mpy: %d modules -> %s (%d bytes of .mpy)%s"
-              % (len(srcs), os.path.relpath(dest, ROOT), size,
+        print("mpy: %d modules -> %s (%d bytes of .mpy, native code for %s)%s"
+              % (len(srcs) - len(skipped), os.path.relpath(dest, ROOT), size,
+                 arch or "no architecture",
                  "" if not errors else ", %d FAILED" % len(errors)))
+        for rel in skipped:
+            print("  %s: left out (native code, and no -march known)" % rel)
         for rel, err in errors:
             print("  %s: %s" % (rel, err))
     return dest, errors

@@ -10,14 +10,20 @@
 #
 #   /main.py  /app.mpy  /hw.mpy  /lib/ikev2/...mpy  /config.json  /secrets.json
 #
-# and copied with mpremote.  --romfs puts the code into the board's ROMFS
-# partition instead (`mpremote romfs deploy`, MicroPython 1.25 and later,
-# a partition table with a romfs partition): the bytecode then runs in
-# place from flash, as frozen code does, instead of being loaded into the
-# heap.  config.json and secrets.json come from `ikev2-provision` (DEVICE).
+# and copied with mpremote.  Native code (crypto/ecnative.py, viper) is
+# compiled for the board's CPU: --arch, or --board (a directory of boards/),
+# or else the board on --port is asked (sys.implementation._mpy); a dry
+# run with neither assumes an ESP32 (xtensawin).  A module built for
+# another CPU does not import, and the library then uses its portable
+# code.  --romfs puts the code into the board's ROMFS partition instead
+# (`mpremote romfs deploy`, MicroPython 1.25 and later, a partition table
+# with a romfs partition): the bytecode then runs in place from flash, as
+# frozen code does, instead of being loaded into the heap.  config.json
+# and secrets.json come from `ikev2-provision` (DEVICE).
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -36,7 +42,7 @@ PROFILE_PSK = (
     "ikeinit.py", "tasks.py", "session.py", "esp.py", "packet.py", "client.py",
     "telemetry.py", "rekey.py", "rekeyown.py", "rekeyike.py",
     "crypto/__init__.py", "crypto/util.py", "crypto/mpy.py", "crypto/dh.py",
-    "crypto/x25519.py", "crypto/p256.py", "crypto/modp.py")
+    "crypto/x25519.py", "crypto/p256.py", "crypto/modp.py", "crypto/ecnative.py")
 EXTRA_GCM = ("crypto/gcm.py", "crypto/aes.py", "crypto/pure.py")
 # certificate authentication (RFC 7427) and IKE fragmentation (RFC 7383)
 EXTRA_CERT = ("certauth.py", "x509.py", "der.py", "frag.py", "crypto/sig.py",
@@ -59,16 +65,20 @@ def profile(gcm=False, certs=False, trace=False):
             + (EXTRA_TRACE if trace else ()))
 
 
-def stage(dest=None, gcm=False, quiet=True, certs=False, trace=False):
-    # -> (dest, [device path]) : the compiled tree, as on the device
+def stage(dest=None, gcm=False, quiet=True, certs=False, trace=False,
+          arch="host"):
+    # -> (dest, [device path]) : the compiled tree, as on the device.
+    # arch: the -march of its native code; "host" (this machine's unix port,
+    # where the tests and the lab run the tree) unless main() passes the
+    # board's
     dest = dest or os.path.join(ROOT, "build", "device")
     if os.path.isdir(dest):
         shutil.rmtree(dest)
     libsrc = [os.path.join(LIB, "ikev2", p) for p in profile(gcm, certs, trace)]
     appsrc = [os.path.join(ROOT, "firmware", p) for p in APP]
     _, errors = build_mpy.build(os.path.join(dest, "lib"), quiet=True, opt=3,
-                                srcs=libsrc)
-    _, errors2 = build_mpy.build(dest, quiet=True, opt=3, srcs=appsrc)
+                                srcs=libsrc, arch=arch)
+    _, errors2 = build_mpy.build(dest, quiet=True, opt=3, srcs=appsrc, arch=arch)
     if errors or errors2:
         raise DeployError("mpy-cross failed: %s" % (errors + errors2))
     shutil.copy(os.path.join(ROOT, "firmware", "main.py"), dest)
@@ -96,6 +106,32 @@ def sizes(dest, under=""):
 def mpremote():
     exe = os.path.join(os.path.dirname(sys.executable), "mpremote")
     return exe if os.path.exists(exe) else (shutil.which("mpremote") or "mpremote")
+
+
+def board_arch(board):
+    # a directory of boards/ -> the -march of its CPU, from IDF_TARGET in
+    # its mpconfigboard.cmake (Xtensa: esp32, -s2, -s3; the rest RISC-V)
+    path = os.path.join(ROOT, "boards", board, "mpconfigboard.cmake")
+    if not os.path.exists(path):
+        raise DeployError("no board %s in boards/ (one of %s)" % (board, ", ".join(
+            sorted(d for d in os.listdir(os.path.join(ROOT, "boards"))))))
+    with open(path) as f:
+        m = re.search(r"set\(IDF_TARGET\s+(\w+)\)", f.read())
+    target = m.group(1) if m else "esp32"
+    return "xtensawin" if target in ("esp32", "esp32s2", "esp32s3") else "rv32imc"
+
+
+def ask_arch(port):
+    # the -march of the board on port, from its sys.implementation._mpy
+    try:
+        r = subprocess.run([mpremote(), "connect", port, "exec",
+                            "import sys;print(sys.implementation._mpy)"],
+                           capture_output=True, text=True, timeout=60)
+        flags = int(r.stdout.split()[-1])
+    except (OSError, ValueError, IndexError, subprocess.SubprocessError):
+        raise DeployError("could not ask the board on %s for its CPU: is it "
+                          "there? (or say --arch xtensawin|rv32imc, or --board)" % port)
+    return build_mpy.arch_of(flags)
 
 
 def romfs_image(dest, out):
@@ -255,6 +291,12 @@ def main(argv=None):
     ap.add_argument("--with-trace", action="store_true",
                     help="add the session trace (automatic when the device's "
                     "config.json sets \"trace\")")
+    ap.add_argument("--arch", choices=[a for a in build_mpy.ARCHS if a],
+                    help="the board's CPU for native code (ESP32, -S3: "
+                    "xtensawin; -C3: rv32imc); default: --board's, or ask "
+                    "the board")
+    ap.add_argument("--board", help="a board of boards/ (ESP32_GENERIC, ...): "
+                    "its CPU for native code")
     ap.add_argument("--dry-run", action="store_true",
                     help="stage and print the mpremote commands only")
     ap.add_argument("--package-json", action="store_true",
@@ -274,8 +316,17 @@ def main(argv=None):
                   "keeps its config.json and secrets.json")
         certs = a.with_certs or bool(a.device and uses_certs(a.device))
         trace = a.with_trace or bool(a.device and uses_trace(a.device))
+        arch = a.arch or (board_arch(a.board) if a.board else None)
+        if not arch and not a.frozen:
+            if a.dry_run:
+                arch = "xtensawin"
+                print("deploy: dry run: native code for an ESP32 (xtensawin; "
+                      "--arch or --board for another)")
+            else:
+                arch = ask_arch(a.port)
+                print("deploy: the board's CPU: %s" % (arch or "no native code"))
         dest, files = stage(gcm=a.with_gcm, quiet=False, certs=certs,
-                            trace=trace)
+                            trace=trace, arch=arch)
         st = steps(dest, files, a.device, a.romfs, code=not a.frozen)
         for i, s in enumerate(st, 1):
             print("deploy: step %d/%d: %s" % (i, len(st), " ".join(

@@ -8,7 +8,10 @@
 #   31: 32-byte u-coordinate; secret 32 bytes, all-zero is refused
 #
 # dh_public/dh_shared here are the pure-Python versions (used by the mpy
-# and pure backends); the host backend has its own on OpenSSL.
+# and pure backends); the host backend has its own on OpenSSL.  On
+# MicroPython, X25519 and the P-256 scalar multiplication run in viper code
+# (ecnative.py) when this runtime can load it (a native emitter, an .mpy
+# built for this CPU); otherwise, and on CPython, x25519.py and p256.py.
 from ..errors import CryptoError, ConfigError
 
 GROUPS = (14, 19, 31)
@@ -23,6 +26,43 @@ def __getattr__(name):
 
         return getattr(modp, name)
     raise AttributeError(name)
+
+
+_NATIVE = []  # [ecnative module or None], once tried
+
+
+def native():
+    # -> the ecnative module where this runtime runs it, else None
+    if not _NATIVE:
+        try:
+            from . import ecnative as m
+        except MemoryError:  # a full heap now: try again next time
+            return None
+        except Exception:  # CPython (ImportError), no native emitter
+            m = None      # (SyntaxError), an .mpy for another CPU (ValueError)
+        _NATIVE.append(m)
+    return _NATIVE[0]
+
+
+def _x25519(k, u):
+    m = native()
+    if m:
+        return m.x25519(k, u)
+    from .x25519 import x25519
+
+    return x25519(k, u)
+
+
+def _p256_mul(k, pt):
+    # k * pt; pt is on the curve (decode_point or G); ValueError as p256.mul
+    from . import p256
+
+    m = native()
+    if m and 1 <= k < p256.N:
+        r = m.p256_mul(k, pt[0], pt[1])
+        if r:  # None: an exceptional addition (see ecnative.py)
+            return r
+    return p256.mul(k, pt)
 
 
 def check_group(group):
@@ -53,13 +93,11 @@ def new_private(group, rng):
 def dh_public(group, priv):
     check_group(group)
     if group == 31:
-        from .x25519 import x25519, BASE
-
-        return x25519(priv, BASE)
+        return _x25519(priv, b"\x09" + bytes(31))
     if group == 19:
         from . import p256
 
-        return p256.encode_point(p256.mul_base(int.from_bytes(priv, "big")))
+        return p256.encode_point(_p256_mul(int.from_bytes(priv, "big"), p256.G))
     from .modp import MODP2048_G, MODP2048_P
 
     return pow(MODP2048_G, int.from_bytes(priv, "big"), MODP2048_P).to_bytes(
@@ -83,9 +121,7 @@ def check_peer(group, peer):
 def dh_shared(group, priv, peer):
     check_peer(group, peer)
     if group == 31:
-        from .x25519 import x25519
-
-        s = x25519(priv, peer)
+        s = _x25519(priv, peer)
         if s == bytes(32):
             raise CryptoError("X25519 shared secret is zero")
         return s
@@ -95,7 +131,7 @@ def dh_shared(group, priv, peer):
         try:
             pt = p256.decode_point(peer)
             return p256.encode_point(
-                p256.mul(int.from_bytes(priv, "big"), pt))[:32]
+                _p256_mul(int.from_bytes(priv, "big"), pt))[:32]
         except ValueError as e:
             raise CryptoError("invalid ECP-256 public value (%s)" % e)
     from .modp import MODP2048_P
