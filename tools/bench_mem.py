@@ -16,6 +16,9 @@
 #      - the smallest heap in which the whole session completes as on the
 #        device (phase modules loaded and dropped by the library), both
 #        ways, and the verdict on the ESP32's initial 56 KiB.
+# With `make firmware BOARD=unix32` (a 32-bit unix port with the code frozen
+# in), the same is measured with objects, pointers and dict slots the size
+# they have on an ESP32: the closest this machine gets to the device.
 # The caps are found by bisection (2 KiB steps): a run passes when every
 # record is acknowledged and the rekey happened.  Note the unix port is a
 # 64-bit build: its objects and pointers are larger than an ESP32's, so the
@@ -81,8 +84,8 @@ class Runner:
         exe = os.path.join(os.path.dirname(sys.executable), "micropython")
         path = ":".join([self.launcher] + ([self.dest, os.path.join(self.dest, "lib")]
                                            if mode == "fs" else []))
-        if mode == "frozen":
-            exe, path = frozen_binary(), ".frozen:" + self.launcher
+        if mode in ("frozen", "frozen32"):
+            exe, path = frozen_binary(mode == "frozen32"), ".frozen:" + self.launcher
         r = self.lab.run(self.lab.ns_device, "env", "MICROPYPATH=" + path, exe,
                          "-X", "heapsize=%d" % heap, "-m", "memrun", mode,
                          self.image if mode == "rom" else "-", "1" if preload else "0",
@@ -113,13 +116,25 @@ class Runner:
         return best
 
 
-def frozen_binary():
-    # the unix port with the code frozen in, if `make firmware BOARD=unix`
-    # (or MPY_FROZEN=path) made one
-    from .firmware import FROZEN_UNIX
+def frozen_binary(bits32=False, log=None):
+    # the unix port with the current code frozen in, if `make firmware
+    # BOARD=unix` (BOARD=unix32: the 32-bit build) made one; or
+    # MPY_FROZEN / MPY_FROZEN32 = path, taken as is
+    from . import firmware
 
-    p = os.environ.get("MPY_FROZEN") or FROZEN_UNIX
-    return p if os.path.exists(p) else None
+    p = os.environ.get("MPY_FROZEN32" if bits32 else "MPY_FROZEN")
+    if p:
+        return p if os.path.exists(p) else None
+    p = firmware.FROZEN_UNIX32 if bits32 else firmware.FROZEN_UNIX
+    if not os.path.exists(p):
+        return None
+    if not firmware.current(p):
+        if log:
+            log("  %s holds older code than lib/: not measured (make firmware "
+                "BOARD=%s MPY_DIR=...)" % (os.path.relpath(p, ROOT),
+                                           "unix32" if bits32 else "unix"))
+        return None
+    return p
 
 
 def measure(log=print):
@@ -137,7 +152,8 @@ def measure(log=print):
         log("  session: handshake, %d acknowledged datagrams, one Child SA rekey"
             % COUNT)
         # code in the heap, each way (a generous cap, everything preloaded)
-        modes = ("fs", "rom") + (("frozen",) if frozen_binary() else ())
+        modes = (("fs", "rom") + (("frozen",) if frozen_binary(log=log) else ())
+                 + (("frozen32",) if frozen_binary(True, log) else ()))
         for mode in modes:
             ok, info, summ, err = r.run(mode, True, 256 * 1024)
             if not ok:
@@ -150,9 +166,10 @@ def measure(log=print):
         cap, info, summ = r.smallest("rom", True, img + 8192, img + 160 * 1024)
         out["rom"]["preloaded_min_heap"] = info["heap"]
         out["working_set"] = info["heap"] - info["base"]
-        if "frozen" in modes:
-            cap, info, summ = r.smallest("frozen", True, 8192, 160 * 1024)
-            out["frozen"]["working_set"] = info["heap"] - info["base"]
+        for mode in ("frozen", "frozen32"):
+            if mode in modes:
+                cap, info, summ = r.smallest(mode, True, 8192, 160 * 1024)
+                out[mode]["working_set"] = info["heap"] - info["base"]
         # as on the device: the library loads and drops its phase modules
         for mode in modes:
             base = img if mode == "rom" else 0
@@ -179,20 +196,23 @@ def report(out, print=print):
                                        "OK" if m["library_x25519_only"] <= m["budget"] else "OVER"))
     print("  %-34s %6d" % ("device app (app, hw)", m["app"]))
     fs, rom = out["fs"], out["rom"]
-    fz = out.get("frozen")
+    fz, fz32 = out.get("frozen"), out.get("frozen32")
     print("  code in the heap, all modules loaded: %s read from files, %s run in "
-          "place from ROMFS (image %s, in flash on a device), %s"
+          "place from ROMFS (image %s, in flash on a device), %s%s"
           % (_k(fs["code"]), _k(rom["code"]), _k(rom["image"]),
              "%s frozen" % _k(fz["code"]) if fz else
-             "frozen not measured (make firmware BOARD=unix MPY_DIR=...)"))
+             "frozen not measured (make firmware BOARD=unix MPY_DIR=...)",
+             ", %s frozen in the 32-bit build" % _k(fz32["code"]) if fz32 else ""))
     for ws, how in ((out["working_set"], "code in ROMFS"),
-                    (fz and fz["working_set"], "code frozen")):
+                    (fz and fz["working_set"], "code frozen"),
+                    (fz32 and fz32["working_set"], "code frozen, 32-bit build")):
         if ws is None:
             continue
         print("  working set of the session, %s: %s (budget %s, %.2fx)  %s"
               % (how, _k(ws), _k(BUDGET_WORKING), ws / BUDGET_WORKING,
                  "OK" if ws <= BUDGET_WORKING else "OVER"))
-    for mode, what in (("frozen", "code frozen"), ("rom", "code in ROMFS"),
+    for mode, what in (("frozen32", "code frozen, 32-bit build"),
+                       ("frozen", "code frozen"), ("rom", "code in ROMFS"),
                        ("fs", "code read into the heap")):
         if mode not in out:
             continue

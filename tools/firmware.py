@@ -16,6 +16,13 @@ from . import ROOT, LIB, build_mpy, deploy
 BOARDS_DIR = os.path.join(ROOT, "boards")
 FROZEN_SRC = os.path.join(ROOT, "build", "frozen-src")
 FROZEN_UNIX = os.path.join(ROOT, "build", "micropython-frozen")
+# BOARD=unix32: the unix port built for 32 bits (MICROPY_FORCE_32BIT=1,
+# needs gcc-multilib): objects, pointers and dict slots as small as an
+# ESP32's, for the memory bench
+FROZEN_UNIX32 = os.path.join(ROOT, "build", "micropython32-frozen")
+UNIX = {"unix": ("x64", "unix-frozen", FROZEN_UNIX, []),
+        "unix32": ("x86", "unix32-frozen", FROZEN_UNIX32,
+                   ["MICROPY_FORCE_32BIT=1"])}
 
 INSTALL_MPY = """\
 a MicroPython source tree is needed (MPY_DIR):
@@ -53,26 +60,56 @@ def frozen_sources():
     return build_mpy.inlined_tree(FROZEN_SRC, srcs)
 
 
+def sources_digest():
+    # SHA-256 over what the manifest freezes (names and contents), written
+    # beside a frozen unix binary: a bench can tell a binary that no longer
+    # holds the current code
+    import hashlib
+
+    h = hashlib.sha256()
+    for dirpath, dirs, files in os.walk(frozen_sources()):
+        dirs.sort()
+        for name in sorted(files):
+            path = os.path.join(dirpath, name)
+            h.update(os.path.relpath(path, FROZEN_SRC).encode() + b"\0")
+            with open(path, "rb") as f:
+                h.update(f.read() + b"\0")
+    return h.hexdigest()
+
+
+def current(binary):
+    # -> True if binary exists and was built from the current sources
+    try:
+        with open(binary + ".sources") as f:
+            return f.read().strip() == sources_digest()
+    except OSError:
+        return False
+
+
 def check(board, mpy_dir, env=None):
     # -> the command lines to run; FirmwareError says what is missing
     env = os.environ if env is None else env
     if not board:
         raise FirmwareError("no BOARD: make firmware BOARD=<one of %s>"
-                            % ", ".join(boards() + ["unix"]))
-    if board != "unix" and board not in boards():
+                            % ", ".join(boards() + sorted(UNIX)))
+    if board not in UNIX and board not in boards():
         raise FirmwareError("unknown BOARD %r: one of %s"
-                            % (board, ", ".join(boards() + ["unix"])))
+                            % (board, ", ".join(boards() + sorted(UNIX))))
     if not mpy_dir or not os.path.exists(os.path.join(mpy_dir, "py", "mpconfig.h")):
         raise FirmwareError(("MPY_DIR %r is not a MicroPython tree; " % mpy_dir
                              if mpy_dir else "") + INSTALL_MPY % board)
     mpy_dir = os.path.abspath(mpy_dir)
     cross = ["make", "-C", os.path.join(mpy_dir, "mpy-cross")]
     manifest = os.path.join(ROOT, "firmware", "manifest.py")
-    if board == "unix":
-        build = os.path.join(ROOT, "build", "unix-frozen")
+    if board in UNIX:
+        arch, folder, _, extra = UNIX[board]
+        build = os.path.join(ROOT, "build", folder)
+        # the native (viper) modules are frozen as machine code for the
+        # port's architecture
         cmd = ["make", "-C", os.path.join(mpy_dir, "ports", "unix"), "-j2",
                "VARIANT=standard", "BUILD=" + build, "FROZEN_MANIFEST=" + manifest,
-               "MICROPY_PY_FFI=0", "MICROPY_PY_BTREE=0"]
+               "MPY_CROSS_FLAGS=-march=" + arch,
+               "MICROPY_PY_FFI=0", "MICROPY_PY_BTREE=0"] + extra
         return [cross, cmd], os.path.join(build, "micropython")
     if not env.get("IDF_PATH") or not shutil.which("idf.py", path=env.get("PATH")):
         raise FirmwareError(INSTALL_IDF)
@@ -90,17 +127,19 @@ def main(argv=None):
         mpy_dir = os.path.expanduser(mpy_dir)
     try:
         cmds, out = check(board, mpy_dir)
-        frozen_sources()
+        digest = sources_digest()
         print("firmware: frozen sources in %s" % os.path.relpath(FROZEN_SRC, ROOT))
         for i, c in enumerate(cmds, 1):
             print("firmware: [%d/%d] %s" % (i, len(cmds), " ".join(c)), flush=True)
             if subprocess.run(c).returncode:
                 raise FirmwareError("the build failed at step %d (see above)" % i)
-        if board == "unix":
-            shutil.copy(out, FROZEN_UNIX)
-            out = FROZEN_UNIX
+        if board in UNIX:
+            shutil.copy(out, UNIX[board][2])
+            out = UNIX[board][2]
+            with open(out + ".sources", "w") as f:
+                f.write(digest + "\n")
         print("firmware: built %s" % os.path.relpath(out, ROOT))
-        if board != "unix":
+        if board not in UNIX:
             print("flash it:  make -C %s BOARD_DIR=%s BUILD=%s PORT=/dev/ttyUSB0 deploy"
                   % (os.path.join(os.path.abspath(mpy_dir), "ports", "esp32"),
                      os.path.join(BOARDS_DIR, board), os.path.dirname(out)))
