@@ -30,7 +30,7 @@ def available():
     return which("valgrind") is not None and which("callgrind_annotate") is not None
 
 
-def count(args, heap="110k", lib=None):
+def count(args, heap="128k", lib=None):
     # -> {"total": Ir, "aes": Ir, "sha256": Ir, "gc": Ir} for one run of
     # cg_work.py ARGS under the unix port
     exe = os.path.join(os.path.dirname(sys.executable), "micropython")
@@ -64,7 +64,7 @@ def count(args, heap="110k", lib=None):
     return res
 
 
-def per_run(args_with_n, n, heap="110k"):
+def per_run(args_with_n, n, heap="128k"):
     # the cost of one repetition: (count with n - count with 0) / n
     full = count(args_with_n + [str(n)], heap)
     base = count(args_with_n + ["0"], heap)

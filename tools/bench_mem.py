@@ -62,6 +62,7 @@ def sizes_table(dest):
 class Runner:
     def __init__(self, lab, dest, launcher, image, log):
         self.lab, self.dest, self.launcher, self.image = lab, dest, launcher, image
+        self.frozen = {}  # mode -> the frozen binary, resolved once
         self.log = log
         self.runs = 0
         d = os.path.join(lab.state_dir, "bench-mem")
@@ -85,7 +86,7 @@ class Runner:
         path = ":".join([self.launcher] + ([self.dest, os.path.join(self.dest, "lib")]
                                            if mode == "fs" else []))
         if mode in ("frozen", "frozen32"):
-            exe, path = frozen_binary(mode == "frozen32"), ".frozen:" + self.launcher
+            exe, path = self.frozen[mode], ".frozen:" + self.launcher
         r = self.lab.run(self.lab.ns_device, "env", "MICROPYPATH=" + path, exe,
                          "-X", "heapsize=%d" % heap, "-m", "memrun", mode,
                          self.image if mode == "rom" else "-", "1" if preload else "0",
@@ -152,8 +153,10 @@ def measure(log=print):
         log("  session: handshake, %d acknowledged datagrams, one Child SA rekey"
             % COUNT)
         # code in the heap, each way (a generous cap, everything preloaded)
-        modes = (("fs", "rom") + (("frozen",) if frozen_binary(log=log) else ())
-                 + (("frozen32",) if frozen_binary(True, log) else ()))
+        r.frozen = {"frozen": frozen_binary(log=log),
+                    "frozen32": frozen_binary(True, log)}
+        modes = ("fs", "rom") + tuple(m for m in ("frozen", "frozen32")
+                                      if r.frozen[m])
         for mode in modes:
             ok, info, summ, err = r.run(mode, True, 256 * 1024)
             if not ok:

@@ -109,6 +109,10 @@ class IkeInit:
             gir = self.dh.shared(ke.data)
         except CryptoError as e:
             raise ProtocolError("bad KE from the gateway: %s" % e)
+        # the DH secret is not needed any more, nor the DH code: dropped
+        # before the keys are made, into the room it leaves
+        self.dh = None
+        _forget(*INIT_MODULES[1:])
         self._nat(msg)
         if s.cfg.fragment_size and msg.notify(
                 C.N_IKEV2_FRAGMENTATION_SUPPORTED) is not None:
@@ -130,8 +134,7 @@ class IkeInit:
         # for the AUTH payloads: RealMessage1, our request as sent (on port
         # 500, so without the non-ESP marker), and RealMessage2
         s.real1, s.real2 = s.req[0][0], bytes(raw)
-        self.dh = None  # the DH secret is not needed any more, nor this code
-        _forget(*INIT_MODULES)
+        _forget(*INIT_MODULES)  # and this module
         return True
 
     def _nat(self, msg):

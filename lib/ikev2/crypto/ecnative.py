@@ -349,16 +349,38 @@ def _chain(c):
     return bytes(out)
 
 
+def _wipe(st):
+    _zero(st, len(st) >> 2)
+
+
 def _run1(st, prog, fld, n=1):
     _run(0, st, st, prog, len(prog), n, fld)
 
 
+@micropython.viper
+def _zero(st: ptr32, n: int):
+    i = 0
+    while i < n:
+        st[i] = 0
+        i += 1
+
+
+_ST = [None]  # the scratch, made once and reused: a fresh 3 KB block
+# for each multiplication is what a fragmented heap fails to give
+
+
 def _new(p, slots, k, d=0):
-    # the scratch of one scalar multiplication: slots 0-3 the accumulators
-    # (40 u32), 4 the P-256 rounds' constant (d), 5 p or 2p (whichever is
-    # below 2^256 and above 2^255: ADD, SUB, MULS), 6 2^256 mod p, 7 zero,
-    # 8 the scalar (little-endian bytes), 9.. the program's own
-    st = bytearray(slots * 40)
+    # the scratch of one scalar multiplication, all zero: slots 0-3 the
+    # accumulators (40 u32), 4 the P-256 rounds' constant (d), 5 p or 2p
+    # (whichever is below 2^256 and above 2^255: ADD, SUB, MULS), 6 2^256
+    # mod p, 7 zero, 8 the scalar (little-endian bytes), 9.. the program's
+    # own.  _wipe() zeroes it after use (it holds the scalar).
+    st = _ST[0]
+    if st is None or len(st) < slots * 40:
+        _ST[0] = None
+        st = _ST[0] = bytearray(slots * 40)
+    else:
+        _wipe(st)  # in case a run was cut short
     _put(st, 4, d)
     _put(st, 5, p if p >> 255 else 2 * p)
     _put(st, 6, (1 << 256) % p)
@@ -420,13 +442,16 @@ def x25519(k, u):
     k[0] &= 248
     k[31] = (k[31] & 127) | 64
     st = _new(p, 20, k)
-    x1 = (int.from_bytes(bytes(u), "little") & ((1 << 255) - 1)) * _R25 % p
-    for s, v in ((9, x1), (12, x1), (10, _R25), (13, _R25), (18, 121665),
-                 (19, 1)):
-        _put(st, s, v)
-    _run1(st, _LADDER, 0, 255)
-    _run1(st, _FIN25, 0)
-    return (_get(st, 15) % p).to_bytes(32, "little")
+    try:
+        x1 = (int.from_bytes(bytes(u), "little") & ((1 << 255) - 1)) * _R25 % p
+        for s, v in ((9, x1), (12, x1), (10, _R25), (13, _R25), (18, 121665),
+                     (19, 1)):
+            _put(st, s, v)
+        _run1(st, _LADDER, 0, 255)
+        _run1(st, _FIN25, 0)
+        return (_get(st, 15) % p).to_bytes(32, "little")
+    finally:
+        _wipe(st)
 
 
 # ------------------------------------------------------------------- P-256
@@ -557,26 +582,29 @@ def p256_mul(k, x, y):
     k += N256
     k += N256 * (1 - (k >> 256))   # 257 bits, top bit set
     st = _new(p, 76, _COUNT, _D256)
-    x = x * _R256 % p
-    y = y * _R256 % p
-    for s in (9, 15, 31):
-        _put(st, s, x)
-        _put(st, s + 1, y)
-    _put(st, 11, _R256)
-    _put(st, 33, _R256)
-    _put(st, 24, 1)
-    _put(st, 25, 3)
-    _put(st, 26, 4)
-    _put(st, 27, 8)
-    _run1(st, _TAB2, 1)
-    _run1(st, _TABN, 1, 13)
-    # R = P (the top bit, 256), then the 64 windows of bits 255..0
-    st[320:353] = k.to_bytes(33, "little")
-    _put(st, 9, x)
-    _put(st, 10, y)
-    _put(st, 11, _R256)
-    _run1(st, _WIN, 1, 64)
-    if _get(st, 11) % p == 0:
-        return None
-    _run1(st, _FIN256, 1)
-    return _get(st, 21) % p, _get(st, 22) % p
+    try:
+        x = x * _R256 % p
+        y = y * _R256 % p
+        for s in (9, 15, 31):
+            _put(st, s, x)
+            _put(st, s + 1, y)
+        _put(st, 11, _R256)
+        _put(st, 33, _R256)
+        _put(st, 24, 1)
+        _put(st, 25, 3)
+        _put(st, 26, 4)
+        _put(st, 27, 8)
+        _run1(st, _TAB2, 1)
+        _run1(st, _TABN, 1, 13)
+        # R = P (the top bit, 256), then the 64 windows of bits 255..0
+        st[320:353] = k.to_bytes(33, "little")
+        _put(st, 9, x)
+        _put(st, 10, y)
+        _put(st, 11, _R256)
+        _run1(st, _WIN, 1, 64)
+        if _get(st, 11) % p == 0:
+            return None
+        _run1(st, _FIN256, 1)
+        return _get(st, 21) % p, _get(st, 22) % p
+    finally:
+        _wipe(st)
