@@ -35,6 +35,8 @@ command -v tcpdump >/dev/null 2>&1 || need="$need tcpdump"
 # headless Chromium opens the sequence diagram (host_tests/test_trace.py)
 command -v tshark >/dev/null 2>&1 || need="$need tshark"
 command -v chromium >/dev/null 2>&1 || need="$need chromium"
+# `make bench`: instruction counts of the MicroPython runs (callgrind)
+command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
 [ -z "$need" ] || apt_install $need
 if [ ! -x "$VENV/bin/python" ]; then
     echo "bootstrap: creating $VENV"

@@ -42,7 +42,8 @@ PROFILE_PSK = (
     "ikeinit.py", "tasks.py", "session.py", "esp.py", "packet.py", "client.py",
     "telemetry.py", "rekey.py", "rekeyown.py", "rekeyike.py",
     "crypto/__init__.py", "crypto/util.py", "crypto/mpy.py", "crypto/dh.py",
-    "crypto/x25519.py", "crypto/p256.py", "crypto/modp.py", "crypto/ecnative.py")
+    "crypto/x25519.py", "crypto/p256.py", "crypto/modp.py", "crypto/ecnative.py",
+    "crypto/ctnative.py")
 EXTRA_GCM = ("crypto/gcm.py", "crypto/aes.py", "crypto/pure.py")
 # certificate authentication (RFC 7427) and IKE fragmentation (RFC 7383)
 EXTRA_CERT = ("certauth.py", "x509.py", "der.py", "frag.py", "crypto/sig.py",

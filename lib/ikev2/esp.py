@@ -99,10 +99,12 @@ class ChildSA:
             mv[body:] = self.c.aes_gcm_seal(self.k_out, self.salt_out + pkt[8:16],
                                             pkt[:8], mv[body:end])
         else:
+            c = self.c
             iv = self.rng(16)
             pkt[8:24] = iv
-            self.c.aes_cbc_encrypt(self.k_out, iv, mv[24:end], mv[24:end])
-            mv[end:] = self.c.hmac_sha256(self.m_out, mv[:end])[:16]
+            ct = mv[24:end]
+            c.aes_cbc_encrypt(self.k_out, iv, ct, ct)
+            mv[end:] = c.hmac_sha256(self.m_out, mv[:end])[:16]
         self.tx_packets += 1
         self.tx_bytes += n
         return pkt

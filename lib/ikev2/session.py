@@ -9,7 +9,6 @@
 # Exchanges are tasks (ikeinit.py, tasks.py), one request in flight at a
 # time (window of 1, RFC 7296 2.3).  Every state change happens in this
 # file.
-import sys
 from . import _collect_every, _forget, _tidy
 from . import const as C
 from . import message as M
@@ -23,19 +22,18 @@ CLOSING = 3
 CLOSED = 4
 STATE_NAMES = ("idle", "connecting", "established", "closing", "closed")
 
-_HOST = sys.implementation.name != "micropython"
+_HOST = __import__("sys").implementation.name != "micropython"
 NON_ESP_MARKER = b"\x00\x00\x00\x00"
 KEEPALIVE = b"\xff"
 
 
 # modules only the handshake needs: IKE_SA_INIT's (ikeinit.py and the DH
 # code), dropped once it is over, then IKE_AUTH's (tasks.py)
+# (not the native DH code, crypto/ecnative.py: the machine code of an
+# imported .mpy takes executable memory that is never freed, on an ESP32
+# as on the unix port, so it is imported once and kept)
 INIT_MODULES = ("ikev2.ikeinit", "ikev2.crypto.dh", "ikev2.crypto.x25519",
-                "ikev2.crypto.p256", "ikev2.crypto.modp") + (
-    # the native DH code too, but not on an ESP32: there the machine code
-    # of an imported .mpy takes executable memory that only a soft reset
-    # frees, so it is imported once and kept (frozen, it is in flash)
-    () if sys.platform == "esp32" else ("ikev2.crypto.ecnative",))
+                "ikev2.crypto.p256", "ikev2.crypto.modp")
 # (certificates: certauth.py's modules, named in one long string: a short
 # string constant is interned, and a PSK device need not hold these names)
 _HANDSHAKE = INIT_MODULES + ("ikev2.tasks",) + tuple(

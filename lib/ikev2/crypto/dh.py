@@ -150,4 +150,11 @@ class DH:
         self.public = backend.dh_public(group, self._priv)
 
     def shared(self, peer):
-        return self.b.dh_shared(self.group, self._priv, bytes(peer))
+        try:
+            return self.b.dh_shared(self.group, self._priv, bytes(peer))
+        finally:
+            # the native code's scratch lives from the public value to the
+            # shared secret (made while the heap is clean, it is reused):
+            # then its heap is given back
+            if _NATIVE and _NATIVE[0]:
+                _NATIVE[0].release()

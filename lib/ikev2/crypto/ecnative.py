@@ -353,6 +353,12 @@ def _wipe(st):
     _zero(st, len(st) >> 2)
 
 
+def release():
+    # give the scratch back (it is all zero): dh.DH does once its shared
+    # secret is made; the next multiplication makes a new one
+    _ST[0] = None
+
+
 def _run1(st, prog, fld, n=1):
     _run(0, st, st, prog, len(prog), n, fld)
 
