@@ -6,6 +6,7 @@
 # missing this stops and says how to get it.  BOARD=unix builds the unix
 # port with the same frozen code (build/micropython-frozen), which
 # `make bench` then uses to measure the heap of frozen code.
+import glob
 import os
 import shutil
 import subprocess
@@ -101,6 +102,9 @@ def check(board, mpy_dir, env=None):
     mpy_dir = os.path.abspath(mpy_dir)
     cross = ["make", "-C", os.path.join(mpy_dir, "mpy-cross")]
     manifest = os.path.join(ROOT, "firmware", "manifest.py")
+    if board == "unix32" and not glob.glob("/usr/lib/gcc/*/*/32/libgcc.a"):
+        raise FirmwareError("BOARD=unix32 builds for 32 bits, which needs "
+                            "gcc-multilib: apt-get install gcc-multilib")
     if board in UNIX:
         arch, folder, _, extra = UNIX[board]
         build = os.path.join(ROOT, "build", folder)
