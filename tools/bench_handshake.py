@@ -1,6 +1,6 @@
 # The handshake against the same strongSwan gateway, in one run, for each
 # DH group (PSK, aes128-sha256 for IKE and ESP): our client on CPython and
-# on the MicroPython unix port (.mpy, 128 KiB heap, as `ikev2c` runs it),
+# on the MicroPython unix port (.mpy, 144 KiB heap, as `ikev2c` runs it),
 # and strongSwan's own initiator (a second charon in the device namespace)
 # as the baseline.  The runners take turns, run after run, so that a slow
 # moment of this shared machine hits all three alike.

@@ -30,9 +30,10 @@ def parser():
                     help="client configuration (see README)")
     ap.add_argument("--runtime", choices=("cpython", "micropython"),
                     default="cpython", help="which runtime runs the library")
-    ap.add_argument("--heap", default="128k",
-                    help="MicroPython heap cap (default 128k: the client with "
-                         "its code as .mpy in the heap of this 64-bit port)")
+    ap.add_argument("--heap", default="144k",
+                    help="MicroPython heap cap (default 144k: the client with "
+                         "its code as .mpy in the heap of this 64-bit port, "
+                         "rekeys included)")
     ap.add_argument("--trace", metavar="FILE.html",
                     help="record the session: a sequence diagram in "
                     "FILE.html, the trace in FILE.json")

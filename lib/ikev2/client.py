@@ -20,7 +20,7 @@ from . import _collect_every, _tidy
 from . import ip as IP
 from .config import Config
 from .errors import IKEError, ProtocolError
-from .session import Session, ESTABLISHED, CLOSED
+from .session import Session, CONNECTING, ESTABLISHED, CLOSED
 
 try:
     from time import ticks_ms, ticks_diff
@@ -137,6 +137,8 @@ class Client:
         # one turn of the loop: send, wait for a datagram or a deadline
         s = self.session
         self._flush()
+        if s.state == CONNECTING:
+            s.prepare()  # the next step's code, while the gateway answers
         now = self._now()
         wait = max_ms
         d = s.deadline()

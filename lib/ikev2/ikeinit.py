@@ -61,6 +61,11 @@ class IkeInit:
             pl.append(Notify(C.N_SIGNATURE_HASH_ALGORITHMS, certauth.hashes(s.c)))
         return pl
 
+    def prepare(self):
+        # while IKE_SA_INIT's answer travels: load IKE_AUTH's code (its
+        # task is made after this exchange, see session._ike_auth)
+        from . import tasks  # noqa: F401
+
     def process(self, msg, raw, now):
         s = self.s
         n = msg.notify(C.N_COOKIE)
@@ -120,7 +125,7 @@ class IkeInit:
         n = msg.notify(C.N_SIGNATURE_HASH_ALGORITHMS)
         if n is not None:
             s.peer_hashes = n.data
-        _collect_every(2048)  # until the session is up (or closed)
+        _collect_every(8192)  # until the session is up (or closed)
         _tidy()
         seed = K.skeyseed(s.c, self.ni, nr.data, gir)
         elen = K.encr_key_len(suite.encr, suite.keylen)

@@ -155,6 +155,15 @@ class Session:
         elif self.state != CLOSING:
             self._closed("closed")
 
+    def prepare(self):
+        # the driver calls this while it waits for the gateway's answer:
+        # the request in flight may load the code that its response needs
+        # (IKE_AUTH's task, the ESP code), in time the round trip costs
+        # anyway instead of after the response
+        p = getattr(self.pending, "prepare", None)
+        if p is not None and self.state == CONNECTING:
+            p()
+
     def send_ip(self, pkt, now):
         # an inner IPv4 packet for the tunnel; False if there is no Child SA
         if self.child is None or self.state != ESTABLISHED:

@@ -32,6 +32,10 @@ class IkeAuth:
     def __init__(self, s):
         self.s = s
 
+    def prepare(self):
+        # while IKE_AUTH's answer travels: the ESP code its Child SA needs
+        from . import esp  # noqa: F401
+
     def build(self):
         s = self.s
         cfg = s.cfg
