@@ -22,7 +22,7 @@ import sys
 
 from . import build_mpy, trace, wskeys
 
-HEAP = os.environ.get("DEMO_HEAP", "144k")
+HEAP = os.environ.get("DEMO_HEAP", "160k")
 OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                    "build", "demo")
 TRACE_RING = 256  # records the device keeps (IKE and ESP, each)
