@@ -99,9 +99,10 @@ def _value(name, kind, v):
           "i": isinstance(v, int) and not isinstance(v, bool),
           "f": isinstance(v, (int, float)) and not isinstance(v, bool)}[kind]
     if not ok:
-        raise AppError("%s: bad value %r (expected %s)" % (
-            name, v, {"s": "a string", "b": "true or false", "i": "an integer",
-                      "f": "a number"}[kind]))
+        raise AppError("%s: bad value %s (expected %s)" % (  # secrets: the type
+            name, type(v).__name__ if name in SECRET_KEYS else repr(v),
+            {"s": "a string", "b": "true or false", "i": "an integer",
+             "f": "a number"}[kind]))
     return float(v) if kind == "f" else v
 
 

@@ -138,9 +138,54 @@ def finish_trace(a, path, html):
     return True
 
 
+def secret_files(path):
+    # -> [(file, what)]: the files that hold the secrets of the config at
+    # path: the config itself (a psk, or a private key's PEM text in it)
+    # and a private key file it names.  A config that cannot be read is
+    # reported by the run, not here.
+    try:
+        with open(path) as f:
+            cfg = json.load(f)
+    except (OSError, ValueError):
+        return []
+    if not isinstance(cfg, dict):
+        return []
+    here = ["a PSK"] if cfg.get("psk") else []
+    out = []
+    key = cfg.get("private_key")
+    if isinstance(key, str) and key:
+        if "-----BEGIN" in key:
+            here.append("a private key")
+        else:
+            out.append((key, "a private key"))
+    if here:
+        out.insert(0, (path, " and ".join(here)))
+    return out
+
+
+def warn_readable_secrets(path, err=None):
+    # one line on stderr per secret-holding file that group or others can
+    # read; -> the number of warnings
+    err = err or sys.stderr
+    n = 0
+    for name, what in secret_files(path):
+        try:
+            mode = os.stat(name).st_mode & 0o777
+        except OSError:
+            continue  # a missing key file: the config check says so
+        if mode & 0o044:
+            err.write("ikev2c: warning: %s holds %s and is readable by "
+                      "others (mode %04o): chmod 600 %s\n"
+                      % (name, what, mode, name))
+            n += 1
+    return n
+
+
 def main(argv=None):
     a = parser().parse_args(argv)
     args = argv_for(a)
+    if os.name == "posix":
+        warn_readable_secrets(a.config)
     path, html = trace_paths(a)
     if path:
         start_trace(a, path)

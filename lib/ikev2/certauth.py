@@ -36,6 +36,11 @@ def _read(cfg, key, value):
         with open(value, "rb") as f:
             return f.read()
     except OSError as e:
+        if key == "private_key" and ("." not in value or "\n" in value):
+            # not a file's name: maybe the key itself (base64 or hex
+            # without PEM lines): never echoed (CPython's OSError names it)
+            value = "(its value, not shown)"
+            e = getattr(e, "strerror", None) or e.args[0]
         raise ConfigError("%s: cannot read %r (%s)" % (key, value, e))
 
 

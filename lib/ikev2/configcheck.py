@@ -130,8 +130,10 @@ def check(cfg, d):
         if typ is float and isinstance(v, int) and not isinstance(v, bool):
             v = float(v)
         if typ is int and isinstance(v, bool) or not isinstance(v, typ):
-            raise ConfigError("%s: expected %s, got %r"
-                              % (k, typ.__name__, v))
+            # a secret's value is never echoed (logs), only its type
+            raise ConfigError("%s: expected %s, got %s" % (
+                k, typ.__name__, type(v).__name__
+                if k in ("psk", "private_key") else repr(v)))
         setattr(cfg, k, v)
     if not cfg.gateway:
         raise ConfigError("gateway: empty")
