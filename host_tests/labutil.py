@@ -49,8 +49,10 @@ def device_config(lab, **kw):
 def ikev2c(lab, cfg, runtime, *args, timeout=120):
     # runs the real CLI in the device namespace; -> (rc, [json], stderr)
     path = os.path.join(lab.state_dir, "client-%d.json" % os.getpid())
-    with open(path, "w") as f:
+    # 0600, as a config holding a PSK should be (else ikev2c warns)
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
         json.dump(cfg, f)
+    os.chmod(path, 0o600)
     r = lab.run(lab.ns_device, IKEV2C, "--config", path, "--runtime", runtime,
                 *args, timeout=timeout)
     out = [json.loads(x) for x in r.stdout.splitlines() if x.startswith("{")]
