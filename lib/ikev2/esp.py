@@ -28,7 +28,8 @@ from . import const as C
 NH_IPV4 = 4
 NH_NONE = 59  # dummy packet (RFC 4303 2.6): dropped silently
 _SEQ_MAX = 0xFFFFFFFF
-_PADDING = bytes(range(1, 16))  # RFC 4303 2.4: 1, 2, 3, ...
+_PADDING = bytes(range(1, 256))  # RFC 4303 2.4: 1, 2, 3, ... (also
+# what decap() checks an authentic packet's padding against, up to 255)
 
 
 class ChildSA:
@@ -147,11 +148,16 @@ class ChildSA:
                     self.bits[k >> 3] &= ~(1 << (k & 7)) & 0xFF
             self.top = seq
         self.bits[i >> 3] |= 1 << (i & 7)
+        # an authentic packet (its sequence number is spent) may still be
+        # malformed: a pad length past its start, padding that is not
+        # 1, 2, 3, ... or a next header that is neither IPv4 nor a dummy
         pad = pt[-2]
-        if pad + 2 > len(pt):
+        end = len(pt) - 2 - pad
+        if (end < 0 or pt[-1] not in (NH_IPV4, NH_NONE)
+                or pt[end:-2] != _PADDING[:pad]):
             self.rx_malformed += 1
             return None
         self.rx_packets += 1
-        inner = pt[:len(pt) - 2 - pad]
+        inner = pt[:end]
         self.rx_bytes += len(inner)
         return pt[-1], inner

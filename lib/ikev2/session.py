@@ -65,6 +65,9 @@ class Session:
     # a trace.Trace when recording is on (Trace.attach); a class default,
     # so that a session without one has no slot for it
     trace = None
+    # ESP datagrams whose SPI is no Child SA of ours (nothing decrypted);
+    # the Child SAs count their own drops (bad ICV, replay, malformed)
+    esp_unknown_spi = 0
 
     def __init__(self, cfg, crypto, rng, remote_ip, local=None):
         # remote_ip: the gateway's IPv4 address (4 bytes); local: our
@@ -203,7 +206,11 @@ class Session:
                     if o is not None and o.spi_in == data[:4]:
                         ch = o
                         break
-                r = ch.decap(data) if ch else None
+                if ch is None:
+                    self.esp_unknown_spi += 1
+                    r = None
+                else:
+                    r = ch.decap(data)
                 if self.trace:
                     self.trace.esp(self, now, False, data, r, ch)
                 if r is not None:
@@ -333,6 +340,8 @@ class Session:
             "esp": ch.suite.name() if ch else None,
             "esp_spi_in": ch.spi_in.hex() if ch else None,
             "esp_spi_out": ch.spi_out.hex() if ch else None,
+            "esp_unknown_spi": self.esp_unknown_spi,
+            "esp_rx_malformed": ch.rx_malformed if ch else 0,
             "virtual_ip": self.vip, "dns": self.dns, "natt": self.natt,
             "handshake_ms": self.up_ms, "ike_bytes": self.bytes_ike,
             "child_rekeys": self.rekeys + self.our_rekeys,
@@ -415,7 +424,10 @@ class Session:
             self._drop(now, e)
             return
         spi_i, spi_r, _, ex, flags, mid, _ = hdr
-        if (spi_i != self.spi_i or (spi_r != self.spi_r and self.state != CONNECTING)
+        # (the responder SPI is learnt from IKE_SA_INIT's answer: before
+        # the keys exist, any; after, only the one learnt, IKE_AUTH's too)
+        if (spi_i != self.spi_i or (spi_r != self.spi_r and (
+                self.state != CONNECTING or self.keys is not None))
                 or bool(flags & C.FLAG_INITIATOR) == self.we_init):
             for o in self.retiring:  # an IKE SA replaced by a rekey
                 if o.spi_i == spi_i and o.spi_r == spi_r:
