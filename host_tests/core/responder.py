@@ -1,6 +1,10 @@
 # A scripted IKEv2 responder for the session unit tests, built from the
 # library's own codec and KDF, with knobs for every error path.  Not a
-# gateway: just enough to answer IKE_SA_INIT and IKE_AUTH.
+# gateway: just enough to answer IKE_SA_INIT and IKE_AUTH, liveness checks
+# and our Child SA rekeys (CREATE_CHILD_SA).  A retransmitted request
+# (bit-identical) gets the cached answer, as RFC 7296 2.1 asks of a
+# responder.  open()/seal() turn an answer back into a Message and back
+# into bytes, for the hostile tests (test_hostile.py) that alter it.
 from harness import Rng
 from ikev2 import const as C
 from ikev2 import keys as K
@@ -32,15 +36,65 @@ class Responder:
         self.idr = IDr(C.ID_FQDN, b"gw.lab")
         self.esp_spi = b"\xee\x00\x00\x01"
         self.seen = []            # decoded requests
+        self.last = None          # (request bytes, answer): retransmissions
+        self.child_spi_i = None   # the initiator's inbound ESP SPI (latest)
+        self.rekey = None         # (chosen, ni, nr, our new SPI), a rekey
 
     def handle(self, data, port):
         if port == 4500:
             assert data[:4] == bytes(4)
             data = data[4:]
+        if self.last is not None and self.last[0] == data:
+            return self.last[1]  # a retransmission: the same answer
         hdr = M.decode_header(data)
         if hdr[3] == C.IKE_SA_INIT:
-            return self._init(data)
-        return self._auth(data)
+            out = self._init(data)
+        else:
+            out = self._auth(data)
+        self.last = (bytes(data), out)
+        return out
+
+    def open(self, answer):
+        # one of our answers -> Message (decrypted if it is encrypted)
+        hdr = M.decode_header(answer)
+        return M.decode(answer, None if hdr[2] != C.PT_SK else self.tx)
+
+    def seal(self, msg):
+        # a Message -> bytes, as we send it (SK with our keys if encrypted)
+        return M.encode(msg, self.tx if msg.encrypted else None)
+
+    def gw_child(self, backend, rng=None):
+        # the gateway's side of the latest Child SA (the first one, or the
+        # one of the last rekey), for ESP round trips
+        from ikev2.esp import ChildSA
+        from ikev2.proposals import Suite
+
+        if self.rekey is not None:
+            chosen, ni, nr, spi = self.rekey
+        else:
+            chosen, ni, nr, spi = self.child_keys[1], self.ni, self.nr, self.esp_spi
+        got = {}
+        for t in chosen:
+            got[t.ttype] = t
+        e = got[C.TRANS_ENCR]
+        integ = got[C.TRANS_INTEG].tid if C.TRANS_INTEG in got else 0
+        suite = Suite(1, spi, e.tid, e.keylen(), integ, 0, 0, 0)
+        ei, ai, er, ar = K.child_keymat(self.c, self.keys.sk_d, ni, nr,
+                                        K.encr_key_len(e.tid, e.keylen()),
+                                        K.integ_key_len(integ))
+        return ChildSA(backend, suite, spi, self.child_spi_i, (er, ar, ei, ai),
+                       rng or Rng(b"gw-esp"))
+
+    def _rekey(self, req):
+        # our Child SA rekey: SA, Nr, TSi, TSr (no PFS in these tests)
+        p = req.find(SA).proposals[0]
+        chosen = [p.get(t)[0] for t in (C.TRANS_ENCR, C.TRANS_INTEG, C.TRANS_ESN) if p.get(t)]
+        spi = b"\xee\x00\x01\x00"
+        nr = self.rng(32)
+        self.child_spi_i = p.spi
+        self.rekey = (chosen, req.find(Nonce).data, nr, spi)
+        return self._reply(req, [SA([Proposal(p.num, C.PROTO_ESP, chosen, spi)]),
+                                 Nonce(nr), req.find(TSi), req.find(TSr)], True)
 
     def _reply(self, req, payloads, encrypted=False, spi_r=None):
         m = M.Message(req.exchange, req.spi_i, self.spi_r if spi_r is None else spi_r,
@@ -98,6 +152,8 @@ class Responder:
     def _auth(self, data):
         req = M.decode(data, self.rx)
         self.seen.append(req)
+        if req.exchange == C.CREATE_CHILD_SA and req.find(SA) is not None:
+            return self._rekey(req)
         if req.exchange != C.IKE_AUTH:
             return self._reply(req, [], True)
         idi = req.find(IDi)
@@ -117,9 +173,11 @@ class Responder:
             pl.append(CP(C.CFG_REPLY, [(C.CFG_INTERNAL_IP4_ADDRESS, self.vip),
                                        (C.CFG_INTERNAL_IP4_DNS, b"\x08\x08\x08\x08")]))
         p = req.find(SA).proposals[0]
+        self.child_spi_i = p.spi
         chosen = [p.get(t)[0] for t in (C.TRANS_ENCR, C.TRANS_INTEG, C.TRANS_ESN) if p.get(t)]
         pl.append(SA([Proposal(p.num, C.PROTO_ESP, chosen, self.esp_spi)]))
         pl.append(TSi(self.tsi or [TrafficSelector(self.vip, self.vip)]))
         pl.append(TSr(self.tsr or [TrafficSelector(b"\xc6\x33\x64\x00", b"\xc6\x33\x64\xff")]))
         self.child_keys = (p, chosen)
-        return self._reply(req, pl, True)
+        self.auth_answer = self._reply(req, pl, True)
+        return self.auth_answer

@@ -77,7 +77,7 @@ class IkeAuth:
             if err.ntype == C.N_AUTHENTICATION_FAILED:
                 e = AuthenticationFailed(
                     "AUTHENTICATION_FAILED: the gateway refused our "
-                    "authentication (check %s and local_id)"
+                    "authentication (check %s, local_id and remote_id)"
                     % ("psk" if cfg.local_auth == "psk" else
                        "our certificate, its CA on the gateway"))
             else:
@@ -87,8 +87,10 @@ class IkeAuth:
         if idr is None or auth is None:
             raise ProtocolError("IKE_AUTH response lacks IDr or AUTH")
         if cfg.idr is not None and (idr.id_type, idr.data) != cfg.idr:
-            raise AuthenticationFailed("the gateway identifies as %r, not %r"
-                                       % (idr.data, cfg.remote_id))
+            raise AuthenticationFailed("the gateway identifies as %r (ID type "
+                                       "%d), not %r (ID type %d)"
+                                       % (idr.data, idr.id_type, cfg.remote_id,
+                                          cfg.idr[0]))
         if cfg.remote_auth != "psk":  # the gateway's certificate
             from . import certauth
 
@@ -115,15 +117,7 @@ class IkeAuth:
         _check_narrowed(tsr.selectors, self.tsr, "TSr")
         cp = msg.find(CP)
         if cfg.virtual_ip:
-            addrs = cp.get(C.CFG_INTERNAL_IP4_ADDRESS) if cp else []
-            if not addrs or len(addrs[0]) < 4:
-                raise NotifyError(C.N_INTERNAL_ADDRESS_FAILURE,
-                                  "the gateway assigned no virtual IP")
-            s.vip = ntoa(addrs[0][:4])
-            s.dns = []
-            for d in cp.get(C.CFG_INTERNAL_IP4_DNS):
-                if len(d) >= 4:
-                    s.dns.append(ntoa(d[:4]))
+            _config_reply(s, cp)
         s.ts_i, s.ts_r = tsi.selectors, tsr.selectors
         # the response's payloads are garbage now: collected before the
         # handshake's peak (ESP's code and the Child SA's keys)
@@ -152,8 +146,14 @@ def _check_narrowed(got, asked, what):
     if not got:
         raise ProtocolError("%s: the gateway returned no selector" % what)
     for g in got:
-        if g.ts_type != C.TS_IPV4_ADDR_RANGE:
-            continue  # e.g. IPv6 selectors we never asked for: unused
+        if g.ts_type != C.TS_IPV4_ADDR_RANGE:  # we ask for IPv4 only
+            raise ProtocolError("%s: the gateway returned a selector of "
+                                "type %d, we asked for IPv4 (7) only"
+                                % (what, g.ts_type))
+        if g.start > g.end or g.sport > g.eport:
+            raise ProtocolError("%s: empty selector %s-%s ports %d-%d"
+                                % (what, ntoa(g.start), ntoa(g.end),
+                                   g.sport, g.eport))
         ok = False
         for a in asked:
             if (a.start <= g.start and g.end <= a.end and a.sport <= g.sport
@@ -163,6 +163,32 @@ def _check_narrowed(got, asked, what):
             raise ProtocolError("%s: the gateway widened the traffic "
                                 "selectors to %s-%s" % (what, ntoa(g.start),
                                                         ntoa(g.end)))
+
+
+def _config_reply(s, cp):
+    # the CP of the answer (RFC 7296 3.15): CFG_REPLY, one usable IPv4
+    # address of 4 bytes, DNS servers of 4 bytes (the first 4 kept)
+    addrs = cp.get(C.CFG_INTERNAL_IP4_ADDRESS) if cp else []
+    if not addrs:
+        raise NotifyError(C.N_INTERNAL_ADDRESS_FAILURE,
+                          "the gateway assigned no virtual IP")
+    if cp.cfg_type != C.CFG_REPLY:
+        raise ProtocolError("malformed CP: a CP of type %d, not CFG_REPLY"
+                            % cp.cfg_type)
+    a = addrs[0]
+    if len(a) != 4:
+        raise ProtocolError("malformed CP: INTERNAL_IP4_ADDRESS of %d bytes"
+                            % len(a))
+    dns = cp.get(C.CFG_INTERNAL_IP4_DNS)
+    for d in dns:
+        if len(d) != 4:
+            raise ProtocolError("malformed CP: INTERNAL_IP4_DNS of %d bytes"
+                                % len(d))
+    if a[0] == 0 or a[0] == 127 or a[0] >= 224:
+        raise ProtocolError("malformed CP: the gateway assigned the virtual "
+                            "IP %s" % ntoa(a))
+    s.vip = ntoa(a)
+    s.dns = [ntoa(d) for d in dns[:4]]
 
 
 def _child_error(n):
