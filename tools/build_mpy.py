@@ -189,10 +189,17 @@ def build(dest=None, quiet=False, opt=0, srcs=None, arch="host"):
                 with open(src, "w") as f:
                     f.write(new)
             march = ["-march=" + arch] if arch else []
-            r = subprocess.run([tool, "-O%d" % opt] + march + ["-o", out, "-s", rel, src],
+            # written beside, then renamed into place: a MicroPython run
+            # importing from dest meanwhile never sees a half-written file
+            part = "%s.%d.part" % (out, os.getpid())
+            r = subprocess.run([tool, "-O%d" % opt] + march + ["-o", part, "-s", rel, src],
                                capture_output=True, text=True)
             if r.returncode:
                 errors.append((rel, (r.stderr or r.stdout).strip()))
+                if os.path.exists(part):
+                    os.remove(part)
+            else:
+                os.replace(part, out)
     if not quiet:
         size = sum(os.path.getsize(os.path.join(d, f))
                    for d, _, fs in os.walk(dest) for f in fs if f.endswith(".mpy"))
