@@ -189,6 +189,11 @@ def decode(data, cipher=None):
             raise DecodeError("cleartext payloads before SK")
         decode_inner(msg, cipher.open(data[:off + 4], sk.body), sk.inner)
         return msg
+    if cipher is not None and not (pl and pl[-1].TYPE == C.PT_SKF):
+        # in an IKE SA all is encrypted: an SK payload whose type byte
+        # was changed to an unknown one would else decode as an empty
+        # cleartext message (a rare test_codec_props failure, issue 9)
+        raise DecodeError("no Encrypted payload in a protected message")
     msg.payloads = pl
     return msg
 

@@ -16,10 +16,11 @@ _NAMES = (";2 5 prfsha256;3 12 sha256;4 14 modp2048;4 19 ecp256;4 31 x25519"
 
 
 def _name(ttype, tid, keylen):
+    # (keylen None: the Key Length attribute is missing, "aes?")
     if ttype == C.TRANS_ENCR and tid == C.ENCR_AES_GCM_16:
-        return "aes%dgcm16" % keylen
+        return "aes%sgcm16" % ("?" if keylen is None else keylen)
     if ttype == C.TRANS_ENCR and tid == C.ENCR_AES_CBC:
-        return "aes" + str(keylen)
+        return "aes" + ("?" if keylen is None else str(keylen))
     k = ";%d %d " % (ttype, tid)
     i = _NAMES.find(k)
     if i < 0:
