@@ -56,6 +56,8 @@ def test_ping_and_telemetry(runtime, ike, esp):
         rc, out, err = ikev2c(lab, cfg, runtime, "ping", lab.cloud_ip, "-c", "2")
         assert rc == 0, err
         assert out[-1]["received"] == 2, out
+        # a clean path: nothing refused (the counters of the hostile tests)
+        assert set(out[-1]["drops"].values()) == {0}, out[-1]
         assert _no_sas(lab), "our Delete did not remove the gateway's IKE SA"
         text = "telemetry %s %s" % (runtime, ike)
         rc, out, err = ikev2c(lab, cfg, runtime, "send",
@@ -183,15 +185,8 @@ def test_bad_config_is_a_one_line_error(runtime, tmp_path):
         assert len(lines) == 1 and word in lines[0] and "Traceback" not in r.stderr
 
 
-@pytest.mark.parametrize("runtime", ["cpython", "micropython"])
-def test_silent_gateway_gives_up_after_the_budget(runtime):
-    with _lab() as lab:
-        cfg = device_config(lab, port=5999, retransmit_timeout=0.2,
-                            retransmit_base=2.0, retransmit_tries=2)
-        t0 = time.time()
-        rc, out, err = ikev2c(lab, cfg, runtime, "up")
-        assert rc == 1 and "no response" in err and "2 retransmissions" in err
-        assert time.time() - t0 < 20
+# (a silent gateway, one that drops everything and one out of reach: see
+# test_paths.py, test_unreachable_gateway_gives_up_with_backoff)
 
 
 @pytest.mark.parametrize("runtime", ["cpython", "micropython"])

@@ -78,8 +78,18 @@ def cmd_ping(c, args):
         emit({"ping": addr, "seq": i + 1, "rtt_ms": rtt})
         if i + 1 < count:
             c.run(1000 - (rtt or 0) if rtt is not None and rtt < 1000 else 0)
-    emit({"ping": addr, "sent": count, "received": got})
+    emit({"ping": addr, "sent": count, "received": got, "drops": drops(c)})
     return EXIT_OK if got else EXIT_FAIL
+
+
+DROPS = ("ike_dropped", "esp_rx_bad_icv", "esp_rx_replay", "esp_rx_malformed",
+         "esp_unknown_spi", "policy_drops", "inner_dropped")
+
+
+def drops(c):
+    # what the client refused and counted (forged, replayed, malformed)
+    d = c.stats()
+    return dict((k, d.get(k, 0)) for k in DROPS)
 
 
 def cmd_send(c, args):

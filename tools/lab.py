@@ -4,6 +4,17 @@
 #                                      gw-cloud 198.51.100.1/24
 #   cloud ns   cloud0 198.51.100.2/24 -----'   (UDP collector on :5140)
 #
+# Lab(nat=True) puts a NAT namespace between device and gateway:
+#
+#   device ns  dev0 10.0.0.2/24 -- nat-in 10.0.0.1/24  NAT ns (masquerade)
+#                                  nat-out 192.0.2.2/24 -- gw-dev 192.0.2.1/24
+#
+# device_ip is then the device's private address and device_public_ip the
+# NAT's outside one (what the gateway sees); nat_rebind() changes the NAT's
+# port mapping mid-session.  path_mtu=N (or set_path_mtu(N)) makes the link
+# next to the gateway (NAT->gateway with nat=True, else device->gateway)
+# a small-MTU link.
+#
 # The gateway runs charon (kernel-libipsec: userspace ESP on a TUN device,
 # the kernel here has no ESP) with a generated swanctl.conf; virtual IPs come
 # from an optional pool.  The cloud host routes the pool and the device
@@ -207,7 +218,9 @@ def read_pcap(path):
     """Minimal pcap reader: a list of dicts for the IPv4 packets (time, src,
     dst, proto, length (IP total length), sport, dport, payload (transport
     payload bytes), kind: 'ike' (UDP 500, or 4500 with the non-ESP marker),
-    'esp-udp' (UDP 4500 with an SPI), 'esp', 'udp', 'icmp', 'tcp', 'other')."""
+    'esp-udp' (UDP 4500 with an SPI), 'esp', 'udp', 'icmp', 'tcp', 'other',
+    'ip-fragment' (a non-first IP fragment); df, mf and frag_offset: the IP
+    header's fragment fields)."""
     with open(path, "rb") as f:
         data = f.read()
     if len(data) < 24:
@@ -245,11 +258,17 @@ def read_pcap(path):
         ihl = (ip[0] & 15) * 4
         total = struct.unpack("!H", ip[2:4])[0]
         proto = ip[9]
+        ff = struct.unpack("!H", ip[6:8])[0]
         p = {"time": t, "src": socket.inet_ntoa(ip[12:16]),
              "dst": socket.inet_ntoa(ip[16:20]), "proto": proto, "length": total,
-             "sport": None, "dport": None, "payload": b"", "kind": "other"}
+             "sport": None, "dport": None, "payload": b"", "kind": "other",
+             "df": bool(ff & 0x4000), "mf": bool(ff & 0x2000),
+             "frag_offset": (ff & 0x1FFF) * 8}
         l4 = ip[ihl:total]
-        if proto == 17 and len(l4) >= 8:
+        if p["frag_offset"]:
+            p["kind"] = "ip-fragment"  # no transport header in this one
+            p["payload"] = l4
+        elif proto == 17 and len(l4) >= 8:
             p["sport"], p["dport"] = struct.unpack("!HH", l4[:4])
             pl = l4[8:]
             p["payload"] = pl
@@ -480,8 +499,12 @@ class Lab:
         over_time=None, dpd_delay=None, ike_version=2, log_level=1,
         extra_conn=None, extra_child=None, name=None, collector_port=5140,
         strict_forward=True, keep_state=True, verbose=True, includes=(),
-        charon_opts=None, creds=None)
+        charon_opts=None, creds=None, nat=False, path_mtu=None)
 
+    nat: a NAT namespace (nftables masquerade) between device and gateway;
+    device_ip becomes the device's private address, device_public_ip is
+    the NAT's outside address; see nat_rebind().
+    path_mtu: the MTU of the link next to the gateway (see set_path_mtu).
     includes: more swanctl.conf files for the gateway (`include` lines),
     e.g. the one ikev2-provision writes for a device (pool "labpool"), or
     the one ikev2-pki writes (certificates by absolute path).
@@ -509,6 +532,14 @@ class Lab:
     if_gw_device = "gw-dev"
     if_gw_cloud = "gw-cloud"
     if_cloud = "cloud0"
+    # Lab(nat=True): the NAT namespace between device and gateway
+    nat = False
+    device_public_ip = "192.0.2.2"   # the device as the gateway sees it
+    nat_private_net = ipaddress.ip_network("10.0.0.0/24")
+    nat_inside_ip = "10.0.0.1"
+    if_nat_inside = "nat-in"
+    if_nat_outside = "nat-out"
+    path_mtu = None
 
     def __init__(self, psk=None, ike=DEFAULT_IKE, esp=DEFAULT_ESP, local_ts=None,
                  pool=None, dns=None, encap=False, cookies=False, local_id="gw.lab",
@@ -516,7 +547,8 @@ class Lab:
                  over_time=None, dpd_delay=None, ike_version=2, log_level=1,
                  extra_conn=None, extra_child=None, name=None, collector_port=5140,
                  strict_forward=True, keep_state=True, verbose=True,
-                 includes=(), charon_opts=None, creds=None):
+                 includes=(), charon_opts=None, creds=None, nat=False,
+                 path_mtu=None):
         self.includes = list(includes)  # swanctl.conf files for the gateway
         self.charon_opts = dict(charon_opts or {})
         self.creds = dict(creds or {})
@@ -528,6 +560,11 @@ class Lab:
         self.ns_device = self.name + "-dev"
         self.ns_gateway = self.name + "-gw"
         self.ns_cloud = self.name + "-cloud"
+        self.ns_nat = self.name + "-nat"
+        if nat:
+            self.nat = True
+            self.device_ip = "10.0.0.2"  # private; device_public_ip: the NAT's
+        self.path_mtu = path_mtu
         self.psk = psk if psk is not None else secrets.token_urlsafe(24)
         self.ike = ",".join(ike) if isinstance(ike, (list, tuple)) else ike
         self.esp = ",".join(esp) if isinstance(esp, (list, tuple)) else esp
@@ -580,7 +617,7 @@ class Lab:
     def _ns(self, ns):
         return {"device": self.ns_device, "dev": self.ns_device,
                 "gateway": self.ns_gateway, "gw": self.ns_gateway,
-                "cloud": self.ns_cloud}.get(ns, ns)
+                "cloud": self.ns_cloud, "nat": self.ns_nat}.get(ns, ns)
 
     def _step(self, msg):
         if self.verbose:
@@ -768,9 +805,11 @@ class Lab:
         os.makedirs(self.gw_dir, exist_ok=True)
         self._created_state = True
 
-        self._step("creating namespaces %s, %s, %s" % (self.ns_device, self.ns_gateway,
-                                                       self.ns_cloud))
-        for ns in (self.ns_device, self.ns_gateway, self.ns_cloud):
+        spaces = [self.ns_device, self.ns_gateway, self.ns_cloud]
+        if self.nat:
+            spaces.append(self.ns_nat)
+        self._step("creating namespaces %s" % ", ".join(spaces))
+        for ns in spaces:
             self._ip("netns", "add", ns)
             self._created_ns.append(ns)
             # no IPv6: no router solicitations or DAD chatter on the links
@@ -780,19 +819,26 @@ class Lab:
         self._step("veth pairs and addresses: device %s, gateway %s / %s, cloud %s"
                    % (self.device_ip, self.gateway_ip, self.gateway_cloud_ip,
                       self.cloud_ip))
-        self._ip("link", "add", self.if_device, "netns", self.ns_device, "type", "veth",
-                 "peer", "name", self.if_gw_device, "netns", self.ns_gateway)
+        if self.nat:
+            self._nat_links()
+        else:
+            self._ip("link", "add", self.if_device, "netns", self.ns_device, "type",
+                     "veth", "peer", "name", self.if_gw_device, "netns", self.ns_gateway)
         self._ip("link", "add", self.if_cloud, "netns", self.ns_cloud, "type", "veth",
                  "peer", "name", self.if_gw_cloud, "netns", self.ns_gateway)
         dl, cl = self.device_net.prefixlen, self.cloud_net.prefixlen
-        for ns, ifc, addr in ((self.ns_device, self.if_device, "%s/%d" % (self.device_ip, dl)),
-                              (self.ns_gateway, self.if_gw_device, "%s/%d" % (self.gateway_ip, dl)),
-                              (self.ns_gateway, self.if_gw_cloud, "%s/%d" % (self.gateway_cloud_ip, cl)),
-                              (self.ns_cloud, self.if_cloud, "%s/%d" % (self.cloud_ip, cl))):
+        links = [(self.ns_gateway, self.if_gw_device, "%s/%d" % (self.gateway_ip, dl)),
+                 (self.ns_gateway, self.if_gw_cloud, "%s/%d" % (self.gateway_cloud_ip, cl)),
+                 (self.ns_cloud, self.if_cloud, "%s/%d" % (self.cloud_ip, cl))]
+        if not self.nat:
+            links.append((self.ns_device, self.if_device, "%s/%d" % (self.device_ip, dl)))
+        for ns, ifc, addr in links:
             self._ip("-n", ns, "addr", "add", addr, "dev", ifc)
             self._ip("-n", ns, "link", "set", ifc, "up")
-        for ns in (self.ns_device, self.ns_gateway, self.ns_cloud):
+        for ns in spaces:
             self._ip("-n", ns, "link", "set", "lo", "up")
+        if self.path_mtu:
+            self.set_path_mtu(self.path_mtu)
 
         self._step("gateway forwarding, cloud routes via %s" % self.gateway_cloud_ip)
         self.run("gateway", "sysctl", "-q", "-w", "net.ipv4.ip_forward=1", check=True)
@@ -834,6 +880,81 @@ class Lab:
                 raise LabError("cookie primer failed: %s%s" % (p.stdout, p.stderr))
             self.primer_spi = p.stdout.strip()
         self._step("up")
+
+    def _nat_links(self):
+        # device -- NAT -- gateway: the device has a private address and a
+        # route to the gateway's link only (not to the cloud) via the NAT,
+        # which masquerades what leaves towards the gateway
+        nl = self.nat_private_net.prefixlen
+        dl = self.device_net.prefixlen
+        self._step("NAT: device %s -> %s / %s (masquerade) -> gateway %s"
+                   % (self.device_ip, self.nat_inside_ip, self.device_public_ip,
+                      self.gateway_ip))
+        self._ip("link", "add", self.if_device, "netns", self.ns_device, "type", "veth",
+                 "peer", "name", self.if_nat_inside, "netns", self.ns_nat)
+        self._ip("link", "add", self.if_nat_outside, "netns", self.ns_nat, "type", "veth",
+                 "peer", "name", self.if_gw_device, "netns", self.ns_gateway)
+        for ns, ifc, addr in ((self.ns_device, self.if_device, "%s/%d" % (self.device_ip, nl)),
+                              (self.ns_nat, self.if_nat_inside, "%s/%d" % (self.nat_inside_ip, nl)),
+                              (self.ns_nat, self.if_nat_outside,
+                               "%s/%d" % (self.device_public_ip, dl))):
+            self._ip("-n", ns, "addr", "add", addr, "dev", ifc)
+            self._ip("-n", ns, "link", "set", ifc, "up")
+        self._ip("-n", self.ns_device, "route", "add", str(self.device_net), "via",
+                 self.nat_inside_ip)
+        self.run("nat", "sysctl", "-q", "-w", "net.ipv4.ip_forward=1", check=True)
+        self.nft("nat", "table ip labnat {\n"
+                 " chain post { type nat hook postrouting priority 100; policy accept;\n"
+                 '  oifname "%s" counter masquerade\n }\n}\n' % self.if_nat_outside)
+
+    def nat_rebind(self, ports=None, flush=True):
+        """The NAT forgets its mappings (its conntrack table is flushed) and
+        maps new flows to source ports in ports ("20000-20999"; None: the
+        kernel's choice, which keeps the device's port when it can): the
+        device's next datagram leaves from a new public port, as after a
+        NAT's timeout or reboot.  Returns the number of mappings flushed."""
+        if not self.nat:
+            raise LabError("nat_rebind: this lab has no NAT (Lab(nat=True))")
+        rules = 'flush chain ip labnat post\n'
+        if ports:  # (a port range needs a transport protocol match)
+            rules += ('add rule ip labnat post oifname "%s" meta l4proto udp '
+                      'counter masquerade to :%s\n' % (self.if_nat_outside, ports))
+        rules += ('add rule ip labnat post oifname "%s" counter masquerade\n'
+                  % self.if_nat_outside)
+        self.nft("nat", rules)
+        return self.nat_flush() if flush else 0
+
+    def nat_flush(self):
+        """Flush the NAT namespace's conntrack table (ctnetlink, no
+        `conntrack` tool needed); -> the number of entries it held."""
+        p = self.run("nat", sys.executable, os.path.abspath(__file__), "_ctflush",
+                     timeout=15)
+        if p.returncode != 0:
+            raise LabError("conntrack flush in %s failed: %s%s"
+                           % (self.ns_nat, p.stdout, p.stderr))
+        return int(p.stdout.strip() or 0)
+
+    def nat_mappings(self):
+        """The NAT's current UDP mappings: a list of (private port, gateway
+        port, public port) read from its conntrack table."""
+        p = self.run("nat", sys.executable, os.path.abspath(__file__), "_ctlist",
+                     timeout=15)
+        if p.returncode != 0:
+            raise LabError("conntrack list in %s failed: %s%s"
+                           % (self.ns_nat, p.stdout, p.stderr))
+        return [tuple(int(x) for x in ln.split()) for ln in p.stdout.splitlines()
+                if ln.strip()]
+
+    def set_path_mtu(self, mtu):
+        """A small-MTU link on the path: NAT->gateway with nat=True (the
+        device's own link stays at 1500, so the device learns the path MTU
+        only from ICMP), else both ends of the device->gateway link."""
+        ends = [(self.ns_gateway, self.if_gw_device)]
+        ends.append((self.ns_nat, self.if_nat_outside) if self.nat
+                    else (self.ns_device, self.if_device))
+        for ns, ifc in ends:
+            self._ip("-n", ns, "link", "set", ifc, "mtu", str(int(mtu)))
+        self.path_mtu = int(mtu)
 
     def _start_charon(self, ns, d, key):
         conf = os.path.join(d, "strongswan.conf")
@@ -1021,16 +1142,27 @@ class Lab:
         return self.nft("gateway", (
             "table inet labloss {\n"
             " chain lossin { type filter hook input priority -10; policy accept;\n"
+            "  udp dport { 500, 4500 } counter\n"
             "  udp dport { 500, 4500 } numgen random mod 100 < %d counter drop\n }\n"
             " chain lossout { type filter hook output priority -10; policy accept;\n"
+            "  udp sport { 500, 4500 } counter\n"
             "  udp sport { 500, 4500 } numgen random mod 100 < %d counter drop\n }\n"
             "}\n") % (percent, percent))
 
-    def loss_counts(self):
-        """-> (dropped inbound, dropped outbound) by loss()"""
+    def loss_stats(self):
+        """-> {"in": (seen, dropped), "out": (seen, dropped)}: the gateway's
+        UDP 500/4500 datagrams that met loss(), in from the device's side
+        and out towards it, and how many of them it dropped"""
         r = self.run("gateway", "nft", "list", "table", "inet", "labloss")
         got = [int(x) for x in re.findall(r"counter packets (\d+)", r.stdout)]
-        return tuple(got[:2]) if len(got) >= 2 else (0, 0)
+        if len(got) < 4:
+            return {"in": (0, 0), "out": (0, 0)}
+        return {"in": (got[0], got[1]), "out": (got[2], got[3])}
+
+    def loss_counts(self):
+        """-> (dropped inbound, dropped outbound) by loss()"""
+        st = self.loss_stats()
+        return st["in"][1], st["out"][1]
 
     def collector_records(self):
         recs = []
@@ -1141,7 +1273,79 @@ class Lab:
                 "includes": [os.path.abspath(p) for p in self.includes],
                 "gateway_vici": self.gateway_vici,
                 "charon_log": os.path.join(self.gw_dir, "charon.log"),
-                "collector_file": self.collector_file}
+                "collector_file": self.collector_file, "nat": self.nat,
+                "ns_nat": self.ns_nat if self.nat else None,
+                "device_public_ip": self.device_public_ip, "path_mtu": self.path_mtu}
+
+
+# -------------------------------------------------------------- conntrack
+
+# ctnetlink (nfnetlink subsystem 1), enough to list UDP mappings and flush
+# the table of the namespace it runs in, without the `conntrack` tool
+_NETLINK_NETFILTER = 12
+_CT_GET, _CT_DELETE = 0x101, 0x102     # (NFNL_SUBSYS_CTNETLINK << 8) | msg
+_NLM_F_REQUEST, _NLM_F_ACK, _NLM_F_DUMP = 1, 4, 0x300
+
+
+def _nl_attrs(buf):
+    out = {}
+    off = 0
+    while off + 4 <= len(buf):
+        ln, typ = struct.unpack_from("=HH", buf, off)
+        if ln < 4:
+            break
+        out[typ & 0x3FFF] = buf[off + 4:off + ln]
+        off += (ln + 3) & ~3
+    return out
+
+
+def _nl_request(msg_type, flags):
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, _NETLINK_NETFILTER)
+    try:
+        s.bind((0, 0))
+        s.send(struct.pack("=IHHII", 20, msg_type, _NLM_F_REQUEST | flags, 1, 0)
+               + struct.pack("=BBH", socket.AF_INET, 0, 0))
+        msgs = []
+        while True:
+            data = s.recv(65536)
+            off = 0
+            while off + 16 <= len(data):
+                ln, typ, _f, _seq, _pid = struct.unpack_from("=IHHII", data, off)
+                if ln < 16:
+                    return msgs
+                body = data[off + 16:off + ln]
+                off += (ln + 3) & ~3
+                if typ == 3:     # NLMSG_DONE
+                    return msgs
+                if typ == 2:     # NLMSG_ERROR (0: the ACK)
+                    err = struct.unpack_from("=i", body)[0]
+                    if err:
+                        raise OSError(-err, os.strerror(-err))
+                    return msgs
+                msgs.append(body[4:])  # after the nfgenmsg
+    finally:
+        s.close()
+
+
+def ct_list():
+    """-> [(proto, private sport, dport, public sport)] for this namespace"""
+    out = []
+    for body in _nl_request(_CT_GET, _NLM_F_DUMP):
+        a = _nl_attrs(body)
+        orig = _nl_attrs(_nl_attrs(a.get(1, b"")).get(2, b""))
+        reply = _nl_attrs(_nl_attrs(a.get(2, b"")).get(2, b""))
+        if 2 in orig and 3 in orig and 3 in reply:
+            out.append((orig.get(1, b"\0")[0], struct.unpack("!H", orig[2])[0],
+                        struct.unpack("!H", orig[3])[0],
+                        struct.unpack("!H", reply[3])[0]))
+    return out
+
+
+def ct_flush():
+    """Flush this namespace's conntrack table; -> the entries it held."""
+    n = len(_nl_request(_CT_GET, _NLM_F_DUMP))
+    _nl_request(_CT_DELETE, _NLM_F_ACK)
+    return n
 
 
 # -------------------------------------------------------------- module helpers
@@ -1187,6 +1391,10 @@ def main(argv=None):
     up.add_argument("--dns", help="DNS server handed out with the pool")
     up.add_argument("--encap", action="store_true", help="force UDP encapsulation")
     up.add_argument("--cookies", action="store_true", help="demand a COOKIE always")
+    up.add_argument("--nat", action="store_true", help="a masquerading NAT namespace "
+                    "between device (10.0.0.2) and gateway")
+    up.add_argument("--path-mtu", type=int, metavar="MTU",
+                    help="the MTU of the link next to the gateway, e.g. 576")
     up.add_argument("--psk")
     up.add_argument("--ike", default=DEFAULT_IKE)
     up.add_argument("--esp", default=DEFAULT_ESP)
@@ -1212,11 +1420,21 @@ def main(argv=None):
     dn = sub.add_parser("down", help="kill the processes in and delete the "
                         "namespaces of a lab left behind (by name)")
     dn.add_argument("name")
+    sub.add_parser("_ctflush")      # internal: Lab.nat_flush
+    sub.add_parser("_ctlist")       # internal: Lab.nat_mappings
     pr = sub.add_parser("_prime")   # internal: the cookie primer
     pr.add_argument("gateway")
     pr.add_argument("group", type=int)
     a = ap.parse_args(argv)
 
+    if a.cmd == "_ctflush":
+        print(ct_flush())
+        return 0
+    if a.cmd == "_ctlist":
+        for m in ct_list():
+            if m[0] == 17:
+                print(m[1], m[2], m[3])
+        return 0
     if a.cmd == "_prime":
         print(prime_half_open(a.gateway, a.group))
         return 0
@@ -1237,7 +1455,8 @@ def main(argv=None):
               dns=a.dns, encap=a.encap, cookies=a.cookies, local_id=a.gateway_id,
               remote_id=a.device_id, dpd_delay=a.dpd_delay, rekey_time=a.rekey_time,
               log_level=a.log_level, collector_port=a.port,
-              includes=a.include or (), creds={"private": a.private} if a.private else None)
+              includes=a.include or (), creds={"private": a.private} if a.private else None,
+              nat=a.nat, path_mtu=a.path_mtu)
 
     def _term(signum, frame):
         raise KeyboardInterrupt()

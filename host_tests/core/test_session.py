@@ -552,3 +552,43 @@ def test_our_rekeys_on_lifetime_and_volume(backend):
     s.rtx_at = None
     s.timeout(t0 + 120000)
     assert s.state == CLOSED and "hard lifetime" in str(error_of(s))
+
+
+@per_backend
+def test_unanswered_esp_brings_the_liveness_check_forward(backend):
+    # the rule behind the recovery from a NAT's port change (test_paths.py):
+    # an idle tunnel is checked after dpd_delay (60 s); ESP sent and not
+    # answered brings the check forward to dpd_unanswered (5 s) after the
+    # first such packet; an answer (any ESP or IKE from the gateway)
+    # cancels that; dpd_unanswered 0 turns it off
+    s, r = connect(backend, keepalive=0, dpd_delay=60)
+    t0 = s.last_rx
+    assert s.deadline() == t0 + 60000
+    inside = b"\x45" + bytes(15) + b"\xc6\x33\x64\x02" + bytes(8)
+    assert s.send_ip(inside, t0 + 1000) and s.send_ip(inside, t0 + 3000)
+    s.out = []
+    assert s.deadline() == t0 + 6000          # 5 s after the first unanswered
+    s.timeout(t0 + 5999)
+    assert s.out == [] and s.liveness_checks == 0
+    s.timeout(t0 + 6000)
+    (req, port), = s.out
+    m = M.decode(req[4:], r.rx)
+    assert m.exchange == C.INFORMATIONAL and m.payloads == [] and port == 4500
+    s.out = []
+    reply = M.encode(M.Message(C.INFORMATIONAL, s.spi_i, r.spi_r, m.mid,
+                               C.FLAG_RESPONSE, [], True), r.tx)
+    s.receive(bytes(4) + reply, 4500, t0 + 6100)
+    assert s.state == ESTABLISHED and s.liveness_checks == 1
+    assert s.deadline() == t0 + 6100 + 60000  # answered: back to dpd_delay
+    # sent, then answered within 5 s: no early check
+    assert s.send_ip(inside, t0 + 7000)
+    s.last_rx = t0 + 7500                     # (an ESP answer, as receive() sets)
+    assert s.deadline() == t0 + 7500 + 60000
+    # dpd_delay shorter than 5 s stays the bound
+    s2, _ = connect(backend, keepalive=0, dpd_delay=2)
+    assert s2.send_ip(inside, s2.last_rx + 100)
+    assert s2.deadline() == s2.last_rx + 2000
+    # turned off: only dpd_delay
+    s3, _ = connect(backend, keepalive=0, dpd_delay=60, dpd_unanswered=0)
+    assert s3.send_ip(inside, s3.last_rx + 100)
+    assert s3.deadline() == s3.last_rx + 60000

@@ -42,6 +42,17 @@ def _addr_port(addr):
     return (addr[2] << 8) | addr[3]
 
 
+def _oserr(e):
+    # an OSError as text: MicroPython's str() is the bare number (the
+    # names are Linux's, as on the unix port)
+    s = str(e)
+    if s.isdigit():
+        s = "[Errno %s] %s" % (s, {"101": "network is unreachable",
+                                   "113": "no route to host",
+                                   "111": "connection refused"}.get(s, "OS error"))
+    return s
+
+
 def _addr_ip(addr):
     if isinstance(addr, tuple):
         return IP.aton(addr[0])
@@ -50,6 +61,9 @@ def _addr_ip(addr):
 
 class Client:
     trace = None  # see trace.py; a class default: no slot when off
+    send_error = None  # the last sendto's error (text), until one succeeds
+    inner_dropped = 0  # inner packets refused: malformed, or IP fragments
+    # (not reassembled: the gateway's tunnel MTU splits a big answer)
 
     def __init__(self, cfg, crypto=None, rng=None, log=None, trace=None):
         from . import crypto as CR
@@ -129,8 +143,10 @@ class Client:
         for data, port in s.out:
             try:
                 self.sock.sendto(data, self.addrs[port])
-            except OSError as e:
-                self._say("send failed: %s" % e)
+                self.send_error = None
+            except OSError as e:  # no route, no interface: as if lost
+                self.send_error = _oserr(e)
+                self._say("send failed: %s" % self.send_error)
         s.out = []
 
     def step(self, max_ms):
@@ -210,6 +226,10 @@ class Client:
             elif kind == "child_down":
                 self._say("Child SA down: %s" % v)
         if err is not None:
+            if self.send_error is not None and type(err) is ProtocolError:
+                # "no response" because nothing could be sent: say why
+                err = ProtocolError("%s; the last send failed: %s"
+                                    % (err, self.send_error))
             raise err
 
     def _inner(self, pkt):
@@ -217,6 +237,7 @@ class Client:
 
         r = P.parse_ipv4(pkt)
         if r is None:
+            self.inner_dropped += 1
             return
         src, dst, proto, payload = r
         if dst != self.inner_ip():
@@ -361,6 +382,7 @@ class Client:
             d["esp_rx_replay"] = ch.rx_replay
         d["ike_dropped"] = s.dropped
         d["policy_drops"] = s.policy_drops
+        d["inner_dropped"] = self.inner_dropped
         return d
 
     def close(self, timeout_ms=3000):

@@ -43,6 +43,7 @@ _KEYS = (
     "retransmit_tries i 5;"
     "keepalive f 20.0;"
     "dpd_delay f 60.0;"
+    "dpd_unanswered f 5.0;"
     "replay_window i 64;"
     "rekey_time f 3600.0;"
     "life_time f 0.0;"
@@ -181,6 +182,8 @@ def check(cfg, d):
         raise ConfigError("keepalive: must be >= 0 (0 turns it off)")
     if cfg.dpd_delay < 0:
         raise ConfigError("dpd_delay: must be >= 0 (0 turns it off)")
+    if cfg.dpd_unanswered < 0:
+        raise ConfigError("dpd_unanswered: must be >= 0 (0 turns it off)")
     for k in ("rekey_time", "life_time", "ike_rekey_time", "rekey_bytes",
               "rekey_packets"):
         if getattr(cfg, k) < 0:

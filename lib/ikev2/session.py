@@ -118,6 +118,7 @@ class Session:
         self.child_rekey_at = self.child_expire_at = self.ike_rekey_at = None
         self.last_rx = 0        # when the gateway was last heard (ms)
         self.liveness_checks = 0
+        self.unanswered = 0     # our first ESP packet since last_rx (ms)
         self.bytes_ike = 0      # IKE bytes sent and received
         self.frag = None        # IKE fragmentation (frag.py), once both
         # sides support it: [fragments sent, received, Reassembler or None]
@@ -180,6 +181,8 @@ class Session:
         if self.trace:
             self.trace.esp(self, now, True, esp, pkt)
         self._emit(esp, self.cfg.natt_port, now)
+        if self.unanswered <= self.last_rx:
+            self.unanswered = now
         self._volume(self.child, now)
         return True
 
@@ -232,7 +235,7 @@ class Session:
             k = self.last_tx + int(self.cfg.keepalive * 1000)
             d = k if d is None or k < d else d
         if self._idle():
-            k = self.last_rx + int(self.cfg.dpd_delay * 1000)
+            k = self._dpd_at()
             d = k if d is None or k < d else d
         if self.state == ESTABLISHED:
             ks = [self.child_expire_at]
@@ -251,6 +254,20 @@ class Session:
         return (self.state == ESTABLISHED and self.cfg.dpd_delay > 0
                 and self.pending is None and not self.tasks)
 
+    def _dpd_at(self):
+        # our liveness check is due dpd_delay after we last heard the
+        # gateway, or sooner when we have been sending ESP since without a
+        # word back (RFC 7296 2.4: outgoing traffic alone must have the
+        # peer's liveness confirmed): a NAT that changed our port, a
+        # gateway that lost us.  Its answer, from the new port, also makes
+        # the gateway update our address (RFC 7296 2.23).
+        k = self.last_rx + int(self.cfg.dpd_delay * 1000)
+        if self.unanswered > self.last_rx and self.cfg.dpd_unanswered:
+            u = self.unanswered + int(self.cfg.dpd_unanswered * 1000)
+            if u < k:
+                k = u
+        return k
+
     def timeout(self, now):
         if self.rtx_at is not None and now >= self.rtx_at:
             if self.tries >= self.cfg.retransmit_tries:
@@ -266,7 +283,7 @@ class Session:
             o.timeout(self, now)
         if self.state == ESTABLISHED and self._lifetimes(now):
             return
-        if self._idle() and now - self.last_rx >= int(self.cfg.dpd_delay * 1000):
+        if self._idle() and now >= self._dpd_at():
             # our liveness check (RFC 7296 1.4): an empty INFORMATIONAL
             # request; if its retransmissions run out, the gateway is
             # declared dead (the "no response" failure above)
