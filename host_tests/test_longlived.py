@@ -125,6 +125,9 @@ def test_handshake_and_telemetry_through_30_percent_loss(runtime):
         assert rep["records"] >= 30 and rep["dropped"] == 0
         # the loss was real, both ways, near 30 %, and repaired by repeats
         assert lost_in > 5 and lost_out > 5, (lost_in, lost_out)
-        assert 0.15 < lost_in / seen_in < 0.45, st
-        assert 0.15 < lost_out / seen_out < 0.45, st
+        # near 30 %: within 4 standard deviations of the binomial (about
+        # 50 datagrams each way, so a fixed 15-45 % band failed 1 run in
+        # 100; this one fails 1 in 10,000 per direction by chance)
+        for seen, lost in ((seen_in, lost_in), (seen_out, lost_out)):
+            assert abs(lost - 0.3 * seen) <= 4 * (seen * 0.3 * 0.7) ** 0.5, st
         assert rep["resent"] > 0
